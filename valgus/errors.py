@@ -37,6 +37,10 @@ class CameraError(VideoError):
     """A live camera cannot be opened or stopped delivering frames."""
 
 
+class ModelError(ValgusError):
+    """The pose model cannot be found, fetched or loaded."""
+
+
 class NoPersonError(ValgusError):
     """No person was detected in any frame of the input."""
 

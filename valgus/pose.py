@@ -1,0 +1,200 @@
+"""The pose adapter: the only module that imports mediapipe.
+
+MediaPipe PoseLandmarker (Tasks API) in VIDEO mode for files and live streams (timestamps from
+media time, strictly increasing), converted to :class:`valgus.types.PersonPose` in *pixels* of the
+original frame, before any angle is computed (angles on normalised coordinates are wrong on every
+non-square frame).
+
+Subject selection (the same person across frames):
+
+1. The model is asked for up to ``num_poses`` people (default 2) so that a second person is
+   *seen* rather than silently merged into the subject.
+2. While no subject is locked, the candidate with the highest score ``lower-body visibility x
+   body height in pixels`` is chosen: the person whose legs are most fully and most largely in
+   view, which is the person doing the exercise in a clip framed for it (a bystander cut off by
+   the frame or half-hidden scores low).
+3. Once locked, each frame takes the candidate whose hips and shoulders are nearest the subject's
+   last known position (relative to body height). If none is within ``max_jump`` body heights,
+   the frame has no subject; after ``relock_s`` seconds without a match the lock is released and
+   rule 2 chooses again.
+
+Frames with several people are counted; the pipeline warns when they are common.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from valgus.errors import ModelError
+from valgus.landmarks import LM, LOWER_BODY, MIRROR_PERMUTATION, N_LANDMARKS
+from valgus.types import FramePoses, PersonPose
+
+log = logging.getLogger(__name__)
+
+_TORSO = [LM.LEFT_HIP, LM.RIGHT_HIP, LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER]
+
+
+class PoseEstimator(Protocol):
+    """Anything that turns an RGB frame at media time ``t`` into the people in it."""
+
+    def __call__(
+        self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
+    ) -> FramePoses: ...
+
+    def close(self) -> None: ...
+
+
+def people_from_result(result: Any, width: int, height: int, *, mirrored: bool = False) -> tuple[PersonPose, ...]:
+    """Convert a MediaPipe ``PoseLandmarkerResult`` to pixel-space :class:`PersonPose` objects.
+
+    Works on anything with ``pose_landmarks`` (list of lists of objects with ``x, y, z,
+    visibility, presence``) and ``pose_world_landmarks`` (``x, y, z``), so tests can pass fakes.
+
+    ``mirrored=True`` is for a horizontally mirrored picture (a selfie-view recording): x is
+    flipped back (pixels and world) and left/right labels are swapped, so sides are the subject's
+    own and signs keep their meaning.
+    """
+    people = []
+    worlds = getattr(result, "pose_world_landmarks", None) or []
+    for i, lms in enumerate(getattr(result, "pose_landmarks", None) or []):
+        if len(lms) != N_LANDMARKS:
+            continue
+        arr = np.array([[lm.x, lm.y, _f(lm.visibility), _f(lm.presence)] for lm in lms], dtype=np.float64)
+        xy = arr[:, :2] * np.array([width, height], dtype=np.float64)
+        world = np.full((N_LANDMARKS, 3), np.nan)
+        if i < len(worlds) and len(worlds[i]) == N_LANDMARKS:
+            world = np.array([[w.x, w.y, w.z] for w in worlds[i]], dtype=np.float64)
+        vis, pres = arr[:, 2], arr[:, 3]
+        if mirrored:
+            xy[:, 0] = width - xy[:, 0]
+            world[:, 0] = -world[:, 0]
+            perm = list(MIRROR_PERMUTATION)
+            xy, world, vis, pres = xy[perm], world[perm], vis[perm], pres[perm]
+        people.append(PersonPose(xy=xy, visibility=vis, presence=pres, world=world))
+    return tuple(people)
+
+
+def _f(v: float | None) -> float:
+    return float(v) if v is not None else 1.0
+
+
+def _body_height(p: PersonPose) -> float:
+    x0, y0, x1, y1 = p.bbox()
+    return max(y1 - y0, x1 - x0, 1.0)
+
+
+def _centre(p: PersonPose) -> np.ndarray:
+    return np.nanmean(p.xy[_TORSO], axis=0)
+
+
+def candidate_score(p: PersonPose) -> float:
+    """Rule 2's score: mean lower-body visibility x body height in pixels."""
+    return float(np.mean(p.visibility[list(LOWER_BODY)])) * _body_height(p)
+
+
+@dataclass
+class SubjectSelector:
+    """Chooses the same person across frames (rules in the module docstring)."""
+
+    max_jump: float = 0.35
+    relock_s: float = 1.0
+    _last: PersonPose | None = field(default=None, init=False)
+    _last_t: float = field(default=-np.inf, init=False)
+    frames_with_several: int = field(default=0, init=False)
+    switches: int = field(default=0, init=False)
+
+    def reset(self) -> None:
+        self._last = None
+        self._last_t = -np.inf
+
+    def select(self, poses: FramePoses) -> PersonPose | None:
+        people = poses.people
+        if len(people) > 1:
+            self.frames_with_several += 1
+        if not people:
+            return None
+        if self._last is not None and poses.t - self._last_t > self.relock_s:
+            self._last = None
+            self.switches += 1
+        if self._last is None:
+            chosen = max(people, key=candidate_score)
+        else:
+            ref = _centre(self._last)
+            scale = _body_height(self._last)
+            dists = [float(np.linalg.norm(_centre(p) - ref)) / scale for p in people]
+            k = int(np.argmin(dists))
+            if not dists[k] <= self.max_jump:
+                return None
+            chosen = people[k]
+        self._last, self._last_t = chosen, poses.t
+        return chosen
+
+
+class MediaPipePose:
+    """MediaPipe PoseLandmarker in VIDEO mode, as a :class:`PoseEstimator`.
+
+    Args:
+        model_path: a ``.task`` bundle (see ``valgus.models.resolve_model``).
+        num_poses: how many people the model may return per frame.
+        min_detection, min_presence, min_tracking: MediaPipe's confidence thresholds.
+        mirrored: the picture is a mirror image (selfie view); see :func:`people_from_result`.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        num_poses: int = 2,
+        min_detection: float = 0.5,
+        min_presence: float = 0.5,
+        min_tracking: float = 0.5,
+        mirrored: bool = False,
+    ) -> None:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        self.mirrored = mirrored
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection,
+            min_pose_presence_confidence=min_presence,
+            min_tracking_confidence=min_tracking,
+            output_segmentation_masks=False,
+        )
+        try:
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError, OSError) as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{model_path}: MediaPipe could not load this model ({msg})") from exc
+        self._last_ms = -1
+
+    def __call__(
+        self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
+    ) -> FramePoses:
+        """Run the model on an RGB frame; ``size`` = (width, height) of the original frame when
+        ``image`` was scaled down for speed (landmarks are returned in original pixels)."""
+        ms = int(round(t * 1000.0))
+        if ms <= self._last_ms:  # VIDEO mode needs strictly increasing integer milliseconds
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        w, h = size if size is not None else (image.shape[1], image.shape[0])
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
+        result = self._landmarker.detect_for_video(mp_image, ms)
+        return FramePoses(index=index, t=t, people=people_from_result(result, w, h, mirrored=self.mirrored))
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def __enter__(self) -> "MediaPipePose":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,392 @@
+"""Video sources and sinks.
+
+Decoding uses PyAV (threaded FFmpeg): it reads what phones record (full-range ``yuvj420p``
+H.264/HEVC) several times faster than the current OpenCV wheels, decodes AV1, honours rotation
+metadata and writes H.264 that browsers play (RESEARCH.md, "Speed"). Frames are decoded in a
+background thread ahead of the consumer (:class:`VideoSource` with ``prefetch > 0``) so decoding
+overlaps with inference.
+
+Media time (the frame's presentation timestamp) is the only clock used downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from itertools import chain
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from valgus.errors import VideoError
+from valgus.types import VideoInfo
+
+log = logging.getLogger(__name__)
+
+try:  # PyAV is a hard dependency; the import guard only gives a clear message if it is broken.
+    import av
+    import av.error
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("valgus needs PyAV: pip install av") from exc
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: ``index`` counts decoded frames, ``t`` is media time in seconds."""
+
+    index: int
+    t: float
+    image: np.ndarray  # (H, W, 3) uint8, RGB, upright
+
+
+@dataclass
+class DecodeStats:
+    """How decoding went; filled in while iterating."""
+
+    decoded: int = 0
+    packets: int = 0  # compressed video packets read (one per frame for video codecs)
+    errors: int = 0
+    expected: int | None = None  # from the container header
+    fps: float = 0.0
+    start_t: float = 0.0  # the stream's declared start time
+    container_start_t: float = 0.0  # the container's start time (earliest stream)
+    first_t: float | None = None
+    last_t: float | None = None
+
+    @property
+    def lost(self) -> int:
+        """Frames missing: the largest of (packets read - frames decoded), (header count - decoded)
+        and the gaps in the timestamps."""
+        by_packets = self.packets - self.decoded
+        by_header = (self.expected or 0) - self.decoded
+        by_time = 0
+        if self.last_t is not None and self.fps > 0:
+            start = min(self.start_t, self.first_t or 0.0, self.container_start_t)
+            by_time = int(round((self.last_t - start) * self.fps)) + 1 - self.decoded
+        lost = max(by_packets, by_header, by_time)
+        return lost if lost > 1 else 0  # one frame of slack: GIF trailers, rounding of timestamps
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.is_dir():
+        raise VideoError(f"{path}: is a directory, not a video file (use `valgus batch` for folders)")
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise VideoError(f"{path}: cannot read file ({exc.strerror})") from exc
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: file is empty")
+
+
+def _rotation_of(stream: "av.video.stream.VideoStream") -> int:
+    """Clockwise rotation (0/90/180/270) needed to show the stream upright."""
+    rot = 0
+    try:
+        # PyAV >= 13 exposes the display matrix through the codec context's frames; the stream's
+        # metadata 'rotate' tag is the older convention.
+        tag = stream.metadata.get("rotate")
+        if tag is not None:
+            rot = int(tag)
+    except (TypeError, ValueError):
+        rot = 0
+    return rot % 360
+
+
+def _open_container(path: Path) -> "av.container.InputContainer":
+    _check_path(path)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.InvalidDataError as exc:
+        raise VideoError(f"{path}: not a video file (FFmpeg could not parse it)") from exc
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"{path}: cannot open as video ({exc})") from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"{path}: not a video file (no video stream found)")
+    return container
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a video's header: size (upright), fps, frame count, codec, rotation.
+
+    Raises:
+        VideoError: missing file, a directory, not a video, or a codec FFmpeg cannot decode.
+    """
+    path = Path(path)
+    container = _open_container(path)
+    try:
+        return _info(container, path)
+    finally:
+        container.close()
+
+
+def _info(container: "av.container.InputContainer", path: Path) -> VideoInfo:
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    duration = None
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / 1_000_000
+    frames = stream.frames or None
+    if frames is None and duration is not None and fps > 0:
+        frames = int(round(duration * fps))
+    width, height = ctx.width, ctx.height
+    rot = _rotation_of(stream)
+    if rot in (90, 270):
+        width, height = height, width
+    if width <= 0 or height <= 0:
+        raise VideoError(f"{path}: video stream has no picture size (damaged header?)")
+    if fps <= 0:
+        fps = 30.0
+        log.warning("%s: frame rate unknown; assuming 30 fps for timing", path)
+    return VideoInfo(
+        path=path, width=width, height=height, fps=fps, frame_count=frames, duration_s=duration,
+        codec=ctx.name, rotation=rot,
+    )
+
+
+def _upright(img: np.ndarray, rot: int) -> np.ndarray:
+    if rot == 0:
+        return img
+    # rot is the clockwise rotation needed; np.rot90 turns counter-clockwise for k > 0
+    return np.ascontiguousarray(np.rot90(img, k=-(rot // 90)))
+
+
+_SENTINEL = object()
+
+
+class VideoSource:
+    """Iterate the frames of a video file as upright RGB arrays with media timestamps.
+
+    Use as a context manager::
+
+        with VideoSource("clip.mp4") as src:
+            for frame in src:
+                ...
+
+    Args:
+        path: the video file.
+        prefetch: frames decoded ahead in a background thread (0 = decode in the caller's thread).
+        stride: keep every ``stride``-th decoded frame (1 = all).
+        max_fps: if set, drop frames so that at most this many per second of media time are kept.
+        max_side: if set, frames whose longer side exceeds it are scaled down by FFmpeg while
+            converting to RGB (landmarks are still reported in original-frame pixels by the
+            pose adapter, which scales by ``VideoInfo`` size).
+
+    Damaged streams are decoded as far as possible: undecodable packets are skipped and counted
+    in :attr:`stats`; media time keeps the true timestamps, so gaps show as gaps.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        prefetch: int = 8,
+        stride: int = 1,
+        max_fps: float | None = None,
+        max_side: int | None = None,
+    ) -> None:
+        if stride < 1:
+            raise ValueError(f"stride must be >= 1, got {stride}")
+        if max_fps is not None and max_fps <= 0:
+            raise ValueError(f"max_fps must be > 0, got {max_fps}")
+        self.path = Path(path)
+        self._container = _open_container(self.path)
+        self.info = _info(self._container, self.path)
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self.prefetch = prefetch
+        self.stride = stride
+        self.max_fps = max_fps
+        self.max_side = max_side
+        st = self._stream
+        start_t = float(st.start_time * st.time_base) if st.start_time is not None and st.time_base else 0.0
+        c_start = self._container.start_time / 1_000_000 if self._container.start_time is not None else start_t
+        self.stats = DecodeStats(
+            expected=st.frames or None, fps=self.info.fps, start_t=start_t, container_start_t=min(c_start, start_t)
+        )
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, prefetch))
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._out_size = self._scaled_size()
+        self._peek()
+
+    def _scaled_size(self) -> tuple[int, int] | None:
+        if not self.max_side:
+            return None
+        w, h = self._stream.codec_context.width, self._stream.codec_context.height
+        longer = max(w, h)
+        if longer <= self.max_side:
+            return None
+        s = self.max_side / longer
+        return max(2, int(round(w * s / 2)) * 2), max(2, int(round(h * s / 2)) * 2)
+
+    # -- context manager -------------------------------------------------------------------------
+    def __enter__(self) -> "VideoSource":
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            while self._thread.is_alive():
+                try:  # unblock a producer waiting on a full queue
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+                self._thread.join(timeout=0.05)
+            self._thread = None
+        self._container.close()
+
+    # -- decoding --------------------------------------------------------------------------------
+    def _raw_frames(self) -> Iterator["av.VideoFrame"]:
+        """Decoded FFmpeg frames; corrupt packets are skipped and counted."""
+        packets = self._container.demux(self._stream)
+        while not self._stop.is_set():
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                self.stats.errors += 1
+                log.debug("demux error: %s", exc)
+                break
+            if packet.size:
+                self.stats.packets += 1
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:  # corrupt packet: skip it, keep going
+                self.stats.errors += 1
+                log.debug("decode error at packet pts=%s: %s", packet.pts, exc)
+                continue
+            yield from frames
+
+    def _peek(self) -> None:
+        """Decode the first frame now: it carries the display-matrix rotation (phone clips)."""
+        self._raw = self._raw_frames()
+        self._first = next(self._raw, None)
+        if self._first is None:
+            self._container.close()
+            raise VideoError(f"{self.path}: no decodable frames (empty or damaged video, codec {self.info.codec})")
+        rot = getattr(self._first, "rotation", 0) or 0
+        # PyAV reports the display matrix's counter-clockwise angle; we store the clockwise turn.
+        cw = (-int(round(rot))) % 360
+        if cw and not self.info.rotation:
+            w, h = self.info.width, self.info.height
+            if cw in (90, 270):
+                w, h = h, w
+            self.info = replace(self.info, width=w, height=h, rotation=cw)
+
+    def _decode(self) -> Iterator[Frame]:
+        tb = self._stream.time_base or Fraction(1, 1000)
+        min_dt = 1.0 / self.max_fps if self.max_fps else 0.0
+        last_kept_t = -np.inf
+        last_t = -np.inf
+        fallback_dt = 1.0 / self.info.fps
+        first, self._first = self._first, None
+        raw = self._raw if first is None else chain([first], self._raw)
+        for n, fr in enumerate(raw):
+            if fr.pts is not None:
+                t = float(fr.pts * tb)
+            else:
+                t = last_t + fallback_dt if np.isfinite(last_t) else 0.0
+            if t <= last_t:  # non-monotonic timestamps (broken muxing): nudge forward
+                t = last_t + 1e-3
+            if n == 0:
+                self.stats.first_t = t
+            last_t = t
+            self.stats.last_t = t
+            self.stats.decoded += 1
+            if n % self.stride:
+                continue
+            if min_dt and t - last_kept_t < min_dt - 1e-6:
+                continue
+            last_kept_t = t
+            if self._out_size is not None:
+                img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1])
+            else:
+                img = fr.to_ndarray(format="rgb24")
+            yield Frame(n, t, _upright(img, self.info.rotation))
+
+    def _producer(self) -> None:
+        try:
+            for f in self._decode():
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer thread
+            self._error = exc
+        finally:
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(_SENTINEL, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self.prefetch <= 0:
+            yield from self._decode()
+            return
+        self._thread = threading.Thread(target=self._producer, name="valgus-decode", daemon=True)
+        self._thread.start()
+        while True:
+            item = self._queue.get()
+            if item is _SENTINEL:
+                break
+            yield item  # type: ignore[misc]
+        if self._error is not None:
+            raise VideoError(f"{self.path}: decoding failed ({self._error})") from self._error
+
+
+class VideoWriter:
+    """Write RGB frames to an H.264 MP4 (yuv420p, plays in browsers) with PyAV.
+
+    Frames are timed from ``fps``; use as a context manager.
+    """
+
+    def __init__(self, path: str | Path, width: int, height: int, fps: float, *, crf: int = 23) -> None:
+        self.path = Path(path)
+        self._container = av.open(str(self.path), mode="w")
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width = width - width % 2
+        self._stream.height = height - height % 2
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"crf": str(crf), "preset": "veryfast"}
+
+    def write(self, rgb: np.ndarray) -> None:
+        h, w = self._stream.height, self._stream.width
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
