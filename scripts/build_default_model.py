@@ -26,8 +26,8 @@ script: it must load, run, and (with ``--check-image``) find a person in the giv
 
 Usage::
 
-    python scripts/build_default_model.py                       # -> models/pose_landmarker_full.task
-    python scripts/build_default_model.py --check-image me.jpg  # also require a detected person
+    python scripts/build_default_model.py                      # models/pose_landmarker_full.task
+    python scripts/build_default_model.py --check-image me.jpg # also require a detected person
     python scripts/build_default_model.py --heavy -o /tmp/x.task
 
 Only the ``full`` landmark model ships in the 0.10.21 wheel (``pose_landmark_lite.tflite`` and
@@ -136,10 +136,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     """Run a command, logging it; raise with its output if it fails."""
     LOG.debug("$ %s", " ".join(cmd))
-    proc = subprocess.run(cmd, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    proc = subprocess.run(cmd, text=True, capture_output=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(
             f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
@@ -261,7 +261,7 @@ def write_bundle(members: dict[str, Path], output: Path) -> None:
     os.replace(tmp, output)
 
 
-def _check_frame(check_image: Path) -> "object":
+def _check_frame(check_image: Path) -> object:
     """Load an RGB frame (numpy array) from an image, or the middle frame of a video."""
     import cv2  # noqa: PLC0415 - optional, only for the check
 
@@ -274,7 +274,7 @@ def _check_frame(check_image: Path) -> "object":
         ok, image = cap.read()
         cap.release()
         if not ok or image is None:
-            raise SystemExit(f"--check-image: cannot read an image or video frame from {check_image}")
+            raise SystemExit(f"--check-image: cannot read an image or a video frame: {check_image}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

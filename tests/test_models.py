@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import valgus.errors
 import valgus.models as models
 from valgus.errors import ValgusError
 from valgus.models import ModelError, OfficialModel, resolve_model, verify_task_bundle
@@ -77,7 +78,8 @@ def leftovers(directory: Path) -> list[str]:
 # --- the bundled model -----------------------------------------------------------------------
 
 
-def test_model_error_is_a_valgus_error() -> None:
+def test_model_error_is_the_one_in_valgus_errors() -> None:
+    assert ModelError is valgus.errors.ModelError  # one class: `except ModelError` catches all
     assert issubclass(ModelError, ValgusError)
     assert ModelError.exit_code == 1
 
@@ -147,7 +149,8 @@ def test_a_path_is_used_as_given(tmp_path: Path, as_type: type) -> None:
     assert resolve_model(as_type(bundle)) == bundle
 
 
-def test_a_relative_task_filename_is_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_relative_task_filename_is_a_path(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     make_bundle(tmp_path / "mine.task")
     monkeypatch.chdir(tmp_path)
     assert resolve_model("mine.task") == Path("mine.task")

@@ -3,16 +3,14 @@
 ``resolve_model(spec)`` turns what the user asked for (``--model``) into a local file path that has
 been checked to be a PoseLandmarker bundle, before MediaPipe ever sees it:
 
-=====================  ==========================================================================
-``None`` / ``"full"``  the bundled BlazePose GHUM *full* model (``models/pose_landmarker_full.task``,
-                       built offline by ``scripts/build_default_model.py``; see ``models/README.md``)
-a path                 anything containing a path separator, ending in ``.task``, or naming an
-                       existing file: used as given (``~`` expanded); an error if it is missing
-``"lite"``/``"heavy"``  the official MediaPipe bundle (version-pinned URL), taken from the user cache
-                       (``$VALGUS_CACHE`` or ``~/.cache/valgus/models``), or downloaded into it only
-                       when ``allow_download=True`` (the CLI's ``--download-model``). Nothing is ever
-                       downloaded silently.
-=====================  ==========================================================================
+- ``None`` or ``"full"``: the bundled BlazePose GHUM *full* model
+  (``models/pose_landmarker_full.task``, built offline by ``scripts/build_default_model.py``; see
+  ``models/README.md``).
+- a path: anything containing a path separator, ending in ``.task``, or naming an existing file, or
+  any ``os.PathLike``; used as given (``~`` expanded); an error if it is missing.
+- ``"lite"`` / ``"heavy"``: the official MediaPipe bundle (version-pinned URL), taken from the user
+  cache (``$VALGUS_CACHE`` or ``~/.cache/valgus/models``), or downloaded into it only when
+  ``allow_download=True`` (the CLI's ``--download-model``). Nothing is ever downloaded silently.
 
 Downloads are atomic (a temporary file in the cache directory, then ``os.replace``) and checked
 against the SHA256 and size recorded in ``OFFICIAL_MODELS``; a file that does not match is deleted
@@ -25,11 +23,11 @@ Where the bundled model is looked for, in order:
    build copies it into the package (that needs a build hook in the packaging configuration; see
    ``models/README.md``). No symlink is involved, so it works on every platform and in zips of the
    source tree.
-2. ``<checkout>/models/pose_landmarker_full.task`` -- the repository's ``models/`` folder next to the
-   ``valgus/`` package, for a source checkout or an editable install (recognised by the
-   ``pyproject.toml`` beside it, so an unrelated ``site-packages/models`` folder is never picked up).
+2. ``<checkout>/models/pose_landmarker_full.task`` -- the repository's ``models/`` folder next to
+   the ``valgus/`` package, for a source checkout or an editable install (recognised by the
+   ``pyproject.toml`` beside it, so an unrelated ``site-packages/models`` is never picked up).
 
-This module imports only the standard library.
+This module imports only the standard library (and ``valgus.errors``): no mediapipe, no cv2.
 """
 
 from __future__ import annotations
@@ -46,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from valgus.errors import ValgusError
+from valgus.errors import ModelError  # re-exported: the one class the CLI and pose adapter catch
 
 __all__ = [
     "BUNDLED_MODEL_FILENAME",
@@ -146,10 +144,6 @@ _CHUNK = 1 << 20
 _DOWNLOAD_TIMEOUT_S = 60.0
 
 
-class ModelError(ValgusError):
-    """The pose model cannot be found, downloaded, or is not a PoseLandmarker ``.task`` bundle."""
-
-
 def _one_line(text: object) -> str:
     """Collapse any message to a single line."""
     return " ".join(str(text).split())
@@ -183,7 +177,7 @@ def bundled_model_path() -> Path | None:
 
 
 def default_cache_dir() -> Path:
-    """Directory for downloaded models: ``$VALGUS_CACHE`` if set, else ``~/.cache/valgus/models``."""
+    """Directory for downloaded models: ``$VALGUS_CACHE``, else ``~/.cache/valgus/models``."""
     env = os.environ.get(CACHE_ENV_VAR)
     if env:
         return Path(env).expanduser()
@@ -298,7 +292,9 @@ def download_model(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ModelError(f"cannot create model cache directory {directory}: {_one_line(exc)}") from exc
+        raise ModelError(
+            f"cannot create model cache directory {directory}: {_one_line(exc)}"
+        ) from exc
     open_url = opener if opener is not None else urllib.request.urlopen
     size_note = f" ({model.size / 1e6:.1f} MB)" if model.size else ""
     logger.info("downloading the %s pose model%s from %s", name, size_note, model.url)
