@@ -1,0 +1,279 @@
+"""Configuration: frozen dataclasses, optionally loaded from a TOML file.
+
+Precedence: defaults < ``--config file.toml`` < explicit command-line flags. Unknown keys are
+rejected with a close-match suggestion; out-of-range values name the key and the valid range.
+The effective configuration is written into every output folder (``config.toml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, get_args, get_type_hints
+
+from valgus.errors import ConfigError
+
+
+def _range(name: str, value: float | int | None, lo: float | None = None, hi: float | None = None) -> None:
+    if value is None:
+        return
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        raise ConfigError(f"{name} = {value} is out of range; valid range is {rng}")
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    """Pose model settings."""
+
+    model: str = "full"  # "full" (bundled), "lite", "heavy" (downloaded when allowed) or a .task path
+    num_poses: int = 2  # people the model may return per frame (>1 so bystanders are seen, not merged)
+    min_detection: float = 0.5
+    min_presence: float = 0.5
+    min_tracking: float = 0.5
+    min_visibility: float = 0.5  # landmarks below this visibility are treated as missing
+    max_side: int = 0  # 0 = full resolution; else scale frames so the longer side is at most this
+
+    def __post_init__(self) -> None:
+        _range("pose.num_poses", self.num_poses, 1, 10)
+        for k in ("min_detection", "min_presence", "min_tracking", "min_visibility"):
+            _range(f"pose.{k}", getattr(self, k), 0.0, 1.0)
+        _range("pose.max_side", self.max_side, 0, 8192)
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """Temporal filtering of landmarks (see valgus.smoothing)."""
+
+    kind: Literal["zero-phase", "causal", "none"] = "zero-phase"
+    cutoff_hz: float = 6.0
+    max_gap_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        _range("smoothing.cutoff_hz", self.cutoff_hz, 0.5, 30.0)
+        _range("smoothing.max_gap_s", self.max_gap_s, 0.0, 2.0)
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Which frames to analyse."""
+
+    stride: int = 1  # analyse every n-th frame
+    max_fps: float = 0.0  # 0 = every frame; else at most this many frames per second of media time
+    mirrored: bool = False  # the picture is a mirror image (selfie-view recording)
+
+    def __post_init__(self) -> None:
+        _range("video.stride", self.stride, 1, 100)
+        _range("video.max_fps", self.max_fps, 0.0, 1000.0)
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """Rep segmentation (hysteresis on the depth signal, media time)."""
+
+    min_depth: float = 0.10  # leg lengths the hips must drop below standing to count as a rep
+    start_fraction: float = 0.35  # a rep starts when this fraction of min_depth is crossed...
+    end_fraction: float = 0.35  # ...and ends when the hips come back above it
+    min_duration_s: float = 0.5
+    max_duration_s: float = 15.0
+
+    def __post_init__(self) -> None:
+        _range("reps.min_depth", self.min_depth, 0.02, 1.0)
+        _range("reps.start_fraction", self.start_fraction, 0.05, 0.95)
+        _range("reps.end_fraction", self.end_fraction, 0.05, 0.95)
+        _range("reps.min_duration_s", self.min_duration_s, 0.05, 10.0)
+        _range("reps.max_duration_s", self.max_duration_s, 1.0, 600.0)
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    """Flag thresholds (degrees unless noted). Sources in comments; see also the README.
+
+    Categories for dynamic knee valgus: value < borderline -> none; < mild -> borderline;
+    < marked -> mild; else marked. The uncertainty band reported with every flag is
+    ``sem_deg + pipeline error`` (Munro 2012: manual 2D FPPA SEM 2.7-3.0 deg; our measured error
+    from the rendered-clip benchmark).
+    """
+
+    sex: Literal["unknown", "female", "male"] = "unknown"
+    # Single-leg squat FPPA (+ = valgus). Kinect cut-off for visible medial knee: 6 (sens 0.86,
+    # spec 0.78); men with patellofemoral pain 9.80; women with PFP 16.8 +- 5.4; healthy women
+    # 8.4 +- 5.1, healthy men 6.96 (RESEARCH.md, "Published values").
+    sls_fppa_borderline: float = 6.0
+    sls_fppa_mild: float = 10.0
+    sls_fppa_marked: float = 16.8
+    sls_fppa_mild_female: float = 13.5  # healthy women mean + 1 SD (8.4 + 5.1)
+    sls_fppa_mild_male: float = 9.8  # men with patellofemoral pain
+    # Step-up (closest published task: step landing, normal range women 5-12, men 1-9).
+    stepup_fppa_borderline: float = 6.0
+    stepup_fppa_mild: float = 12.0
+    stepup_fppa_marked: float = 18.0
+    # Bilateral squat: knee width at the bottom relative to standing (knee-to-hip ratio, change):
+    # a squat-form app flags below 0.70-0.80; FPPA from the MediaPipe hip is unreliable here
+    # (RESEARCH.md, "Measured on real clips").
+    squat_knee_width_borderline: float = 0.90
+    squat_knee_width_mild: float = 0.80
+    squat_knee_width_marked: float = 0.70
+    # and the knees inside the ankles at the bottom (KASR < 1, Mizner 2012 uses KASR < 1 as
+    # "knees closer than ankles") counts as at least mild.
+    squat_kasr_mild: float = 1.0
+    # Bilateral squat FPPA change from standing also counts (same SLS thresholds, on the change).
+    # Knee medial to the foot (leg lengths): clinicians fail a knee "clearly over or medial to the
+    # big toe"; the big toe sits ~0.04 leg lengths medial of the foot centre.
+    knee_over_foot_borderline: float = 0.02
+    knee_over_foot_mild: float = 0.05
+    # Contralateral pelvic drop, change from standing (Bramah 2018; MediaPipe reads ~4 deg of a
+    # true 7 and shows false 4-6 deg drops: judge against the person's standing posture).
+    pelvic_drop_borderline: float = 3.0
+    pelvic_drop_mild: float = 5.0
+    # Lateral trunk lean towards the stance leg, change from standing (Crossley 2011 "trunk" sign).
+    trunk_lean_borderline: float = 5.0
+    trunk_lean_mild: float = 10.0
+    # 2D hip adduction rise from standing that counts as a hip sign (the femur carries the valgus).
+    hip_adduction_sign: float = 5.0
+    # Heel lift (leg lengths), a foot sign checked before blaming the hip.
+    heel_lift: float = 0.03
+    # Uncertainty: literature SEM plus the pipeline's own measured FPPA error.
+    sem_deg: float = 3.0
+    pipeline_error_deg: float = 3.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float):
+                _range(f"thresholds.{f.name}", v, -90.0, 90.0)
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """When the camera view can support a frontal-plane verdict."""
+
+    max_yaw_deg: float = 20.0  # beyond this: oblique (Englander 2019: >= 15 deg distorts FPPA)
+    side_yaw_deg: float = 45.0  # beyond this: side view
+    min_fps: float = 15.0
+    min_leg_fraction: float = 0.12  # standing leg length / frame height: smaller = subject too small
+    max_out_of_frame: float = 0.3  # fraction of frames with feet out of frame or legs not visible
+
+    def __post_init__(self) -> None:
+        _range("camera.max_yaw_deg", self.max_yaw_deg, 0.0, 90.0)
+        _range("camera.side_yaw_deg", self.side_yaw_deg, 0.0, 90.0)
+        _range("camera.min_fps", self.min_fps, 1.0, 240.0)
+        _range("camera.min_leg_fraction", self.min_leg_fraction, 0.0, 1.0)
+        _range("camera.max_out_of_frame", self.max_out_of_frame, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that changes results. ``Config()`` is the default."""
+
+    pose: PoseConfig = field(default_factory=PoseConfig)
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
+    reps: RepConfig = field(default_factory=RepConfig)
+    thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_toml(self) -> str:
+        """The configuration as TOML text (round-trips through :func:`load_config`)."""
+        lines = ["# valgus configuration (effective values)"]
+        for sec, vals in self.to_dict().items():
+            lines.append(f"\n[{sec}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in vals.items())
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(v)
+
+
+def _suggest(key: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(key, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (valid keys: {', '.join(options)})"
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    hints = get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            raise ConfigError(f"unknown key {where}{key}{_suggest(key, names)}")
+        typ = hints[key]
+        if isinstance(value, dict):
+            if not (isinstance(typ, type) and is_dataclass(typ)):
+                raise ConfigError(f"{where}{key} must be a value, not a table")
+            kwargs[key] = _build(typ, value, f"{where}{key}.")
+            continue
+        kwargs[key] = _coerce(value, typ, f"{where}{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"invalid configuration in [{where.rstrip('.') or 'top level'}]: {exc}") from exc
+
+
+def _coerce(value: Any, typ: Any, name: str) -> Any:
+    args = get_args(typ)
+    if args and all(isinstance(a, str) for a in args):  # Literal
+        if value not in args:
+            raise ConfigError(f"{name} = {value!r} is not allowed; choose one of {', '.join(map(repr, args))}")
+        return value
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false, got {value!r}")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Build a :class:`Config` from nested dicts (as parsed from TOML), validating everything."""
+    return _build(Config, data, "")
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML configuration file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: configuration file not found")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
+    return config_from_dict(data)
+
+
+def override(cfg: Config, section: str, **values: Any) -> Config:
+    """A copy of ``cfg`` with ``values`` set in ``section`` (``None`` values are ignored)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return cfg
+    sub = getattr(cfg, section)
+    return replace(cfg, **{section: replace(sub, **values)})
+
+
+__all__ = [
+    "CameraConfig", "Config", "PoseConfig", "ThresholdConfig", "RepConfig", "SmoothingConfig", "VideoConfig",
+    "config_from_dict", "load_config", "override", "MISSING",
+]

@@ -1,0 +1,194 @@
+"""Per-frame, per-leg metrics from a subject's landmark track (pure NumPy).
+
+:func:`prepare_track` masks landmarks the model is unsure of and smooths them on media time;
+:func:`compute_metrics` turns the track into the columns of ``frames.csv`` (:data:`COLUMNS`
+documents each). Definitions, signs and sources are in :mod:`valgus.geometry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from valgus import geometry as g
+from valgus.landmarks import LM, SIDES, leg
+from valgus.smoothing import Smoother
+from valgus.types import PoseTrack
+
+FloatArray = NDArray[np.float64]
+
+#: frames.csv columns: name -> (unit, description). ``{side}`` is ``left`` or ``right``.
+COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "frame": ("index", "frame number in the source video (0-based, counting decoded frames)"),
+    "time_s": ("s", "media time of the frame (presentation timestamp)"),
+    "detected": ("0/1", "1 if the subject was found in this frame"),
+    "n_people": ("count", "people the pose model found in this frame"),
+    "{side}_fppa_deg": ("deg", "frontal-plane projection angle, + = valgus (knee medial to the hip-ankle line)"),
+    "{side}_hip_adduction_deg": ("deg", "2D hip adduction: femur vs the perpendicular to the pelvis line, + = adduction"),
+    "{side}_knee_flexion_deg": ("deg", "3D knee flexion from world landmarks, 0 = straight"),
+    "{side}_knee_flexion_2d_deg": ("deg", "knee angle in the image plane (flexion only in a side view)"),
+    "{side}_knee_medial_offset": ("leg lengths", "knee offset from the foot centre along the pelvis axis, + = medial to the foot"),
+    "{side}_pelvic_drop_deg": ("deg", "pelvis tilt, + = the other side is lower (contralateral drop if this is the stance leg)"),
+    "{side}_trunk_lean_deg": ("deg", "lateral trunk lean, + = towards this leg's side"),
+    "{side}_hip_internal_rotation_deg": ("deg", "ESTIMATED hip internal rotation from 3D world landmarks, + = internal"),
+    "{side}_hip_ir_confidence": ("0-1", "how far to trust the hip rotation estimate (0 = not at all)"),
+    "{side}_ankle_lift": ("leg lengths", "how much higher this ankle is than the other in the image (+ = this foot raised)"),
+    "{side}_visibility": ("0-1", "lowest MediaPipe visibility of this leg's hip, knee and ankle"),
+    "knee_ankle_sep_ratio": ("ratio", "knee distance / ankle distance (KASR, Mizner 2012); smaller = knees closer"),
+    "knee_hip_sep_ratio": ("ratio", "knee distance / hip distance (Noyes 2005)"),
+    "hip_height": ("leg lengths", "vertical distance from the ankles' midpoint up to the hips' midpoint"),
+    "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility, feet_out_of_frame"),
+}
+
+
+def column_names() -> list[str]:
+    """All frames.csv column names in order, with ``{side}`` expanded."""
+    out: list[str] = []
+    for k in COLUMNS:
+        if "{side}" in k:
+            out.extend(k.format(side=s) for s in SIDES)
+        else:
+            out.append(k)
+    # keep left/right columns of each metric together: frame, time, ..., left_x, right_x, ...
+    return out
+
+
+def prepare_track(track: PoseTrack, smoother: Smoother, *, min_visibility: float = 0.5) -> PoseTrack:
+    """Mask uncertain landmarks to NaN, then smooth pixel and world landmarks on media time.
+
+    A landmark whose visibility is below ``min_visibility`` is treated as missing (NaN), so every
+    metric that needs it is NaN in that frame. Short gaps are interpolated by the smoother.
+    Returns a new track; the input is not modified.
+    """
+    low = track.visibility < min_visibility
+    xy = np.where(low[..., None], np.nan, track.xy)
+    world = np.where(low[..., None], np.nan, track.world)
+    xy = smoother.apply(track.t, xy)
+    world = smoother.apply(track.t, world)
+    return replace(track, xy=xy, world=world)
+
+
+def standing_leg_length(xy: FloatArray) -> float:
+    """A robust standing leg length in pixels: 90th percentile over frames of hip-knee-ankle length.
+
+    The 2D leg shortens as the thigh foreshortens in a squat; the upper percentile is the leg at
+    full extension, a stable scale for the whole clip. NaN when never measurable.
+    """
+    lengths = []
+    for s in SIDES:
+        L = leg(s)
+        lengths.append(
+            np.linalg.norm(xy[:, L["knee"]] - xy[:, L["hip"]], axis=-1)
+            + np.linalg.norm(xy[:, L["ankle"]] - xy[:, L["knee"]], axis=-1)
+        )
+    vals = np.concatenate(lengths)
+    vals = vals[np.isfinite(vals)]
+    return float(np.percentile(vals, 90)) if vals.size else float("nan")
+
+
+def compute_metrics(
+    track: PoseTrack,
+    *,
+    width: int,
+    height: int,
+    leg_scale: float | None = None,
+    min_visibility: float = 0.5,
+    raw: PoseTrack | None = None,
+) -> dict[str, np.ndarray]:
+    """Compute every frames.csv column for every frame of ``track`` (see :data:`COLUMNS`).
+
+    Args:
+        track: the subject's landmarks (usually from :func:`prepare_track`).
+        width, height: frame size in pixels (for the out-of-frame check).
+        leg_scale: pixels per leg length; default :func:`standing_leg_length` of the track.
+        min_visibility: below this a landmark counts as not visible in the quality flags.
+        raw: the unmasked, unsmoothed track for the quality flags (feet out of frame are only
+            seen there: masking removes them); default ``track``.
+    """
+    xy, world = track.xy, track.world
+    n = len(track)
+    scale = standing_leg_length(xy) if leg_scale is None else float(leg_scale)
+    out: dict[str, np.ndarray] = {
+        "frame": track.frame.astype(np.int64),
+        "time_s": track.t.astype(np.float64),
+        "detected": track.detected.astype(np.int64),
+        "n_people": track.n_people.astype(np.int64),
+    }
+    for s in SIDES:
+        L = leg(s)
+        O = leg("right" if s == "left" else "left")
+        hip, knee, ankle = xy[:, L["hip"]], xy[:, L["knee"]], xy[:, L["ankle"]]
+        other_hip = xy[:, L["other_hip"]]
+        side_sign = 1.0 if s == "left" else -1.0
+        out[f"{s}_fppa_deg"] = g.fppa_deg(hip, knee, ankle, other_hip)
+        out[f"{s}_hip_adduction_deg"] = g.hip_adduction_2d_deg(hip, knee, other_hip)
+        flex3 = g.knee_flexion_deg(world[:, L["hip"]], world[:, L["knee"]], world[:, L["ankle"]])
+        out[f"{s}_knee_flexion_deg"] = flex3
+        out[f"{s}_knee_flexion_2d_deg"] = g.knee_flexion_deg(hip, knee, ankle)
+        out[f"{s}_knee_medial_offset"] = g.knee_medial_offset(
+            knee, xy[:, L["heel"]], xy[:, L["toe"]], hip, other_hip, scale
+        )
+        out[f"{s}_pelvic_drop_deg"] = g.pelvic_drop_deg(hip, other_hip)
+        out[f"{s}_trunk_lean_deg"] = g.trunk_lean_deg(hip, other_hip, xy[:, L["shoulder"]], xy[:, O["shoulder"]])
+        ir = g.hip_internal_rotation_deg(
+            world[:, L["hip"]], world[:, L["knee"]], world[:, L["ankle"]], world[:, L["other_hip"]],
+            side_sign=side_sign,
+        )
+        out[f"{s}_hip_internal_rotation_deg"] = ir
+        vis = np.min(track.visibility[:, [L["hip"], L["knee"], L["ankle"]]], axis=1)
+        out[f"{s}_hip_ir_confidence"] = hip_ir_confidence(flex3, vis)
+        out[f"{s}_ankle_lift"] = (xy[:, O["ankle"], 1] - ankle[:, 1]) / scale
+        out[f"{s}_visibility"] = vis
+    knees = (xy[:, LM.LEFT_KNEE], xy[:, LM.RIGHT_KNEE])
+    out["knee_ankle_sep_ratio"] = g.separation_ratio(*knees, xy[:, LM.LEFT_ANKLE], xy[:, LM.RIGHT_ANKLE])
+    out["knee_hip_sep_ratio"] = g.separation_ratio(*knees, xy[:, LM.LEFT_HIP], xy[:, LM.RIGHT_HIP])
+    hip_mid_y = 0.5 * (xy[:, LM.LEFT_HIP, 1] + xy[:, LM.RIGHT_HIP, 1])
+    ankle_mid_y = 0.5 * (xy[:, LM.LEFT_ANKLE, 1] + xy[:, LM.RIGHT_ANKLE, 1])
+    out["hip_height"] = (ankle_mid_y - hip_mid_y) / scale
+    out["flags"] = quality_flags(raw if raw is not None else track, width=width, height=height, min_visibility=min_visibility)
+    assert all(len(v) == n for v in out.values())
+    return {k: out[k] for k in column_names()}
+
+
+def hip_ir_confidence(knee_flexion_deg: FloatArray, visibility: FloatArray) -> FloatArray:
+    """Confidence in the hip-rotation estimate, 0-1.
+
+    The estimate needs a bent knee (the flexion axis of a straight leg is undefined): the factor
+    rises linearly from 0 at 20 degrees of knee flexion to 1 at 45 degrees. It is multiplied by the
+    leg's lowest landmark visibility and capped at 0.6, because the transverse plane is the weakest
+    in every markerless system (OpenCap transverse CMC 0.51-0.60; RESEARCH.md): even a perfect view
+    does not make one camera's hip rotation a measurement.
+    """
+    flex = np.clip((np.asarray(knee_flexion_deg) - 20.0) / 25.0, 0.0, 1.0)
+    conf = 0.6 * flex * np.clip(np.asarray(visibility), 0.0, 1.0)
+    return np.where(np.isnan(knee_flexion_deg), 0.0, conf)
+
+
+def quality_flags(track: PoseTrack, *, width: int, height: int, min_visibility: float = 0.5) -> np.ndarray:
+    """Per-frame quality flags as ';'-joined strings ('' when the frame is clean)."""
+    n = len(track)
+    detected = track.detected
+    lower = [LM.LEFT_HIP, LM.RIGHT_HIP, LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_ANKLE]
+    feet = [LM.LEFT_ANKLE, LM.RIGHT_ANKLE, LM.LEFT_HEEL, LM.RIGHT_HEEL, LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX]
+    low_vis = np.min(track.visibility[:, lower], axis=1) < min_visibility
+    fx, fy = track.xy[:, feet, 0], track.xy[:, feet, 1]
+    margin = 0.01 * max(width, height)
+    with np.errstate(invalid="ignore"):
+        out_of_frame = np.any((fx < -margin) | (fx > width + margin) | (fy > height + margin), axis=1)
+    flags = np.empty(n, dtype=object)
+    for i in range(n):
+        f = []
+        if not detected[i]:
+            f.append("no_person")
+        else:
+            if low_vis[i]:
+                f.append("low_visibility")
+            if out_of_frame[i]:
+                f.append("feet_out_of_frame")
+        if track.n_people[i] > 1:
+            f.append("several_people")
+        flags[i] = ";".join(f)
+    return flags

@@ -1,0 +1,50 @@
+"""annotated.mp4: a second decoding pass drawing the final (smoothed) landmarks, per-leg FPPA and
+each rep's status, so the video shows exactly the numbers in frames.csv and reps.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from valgus.annotate import Annotator
+from valgus.video import VideoSource, VideoWriter
+
+
+def write_annotated(analysis: Any, path: str | Path, *, progress: bool = False) -> Path:
+    cfg = analysis.config
+    m = analysis.metrics
+    frame_to_row = {int(f): i for i, f in enumerate(m["frame"])}
+    reps = analysis.reps.reps if analysis.reps is not None else []
+    ann = Annotator()
+    info = analysis.info
+    fps = info.fps / max(1, cfg.video.stride)
+    if cfg.video.max_fps:
+        fps = min(fps, cfg.video.max_fps)
+    with VideoSource(analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None) as src, \
+            VideoWriter(path, info.width, info.height, fps) as out:
+        frames = src
+        if progress:
+            from tqdm import tqdm
+
+            frames = tqdm(src, total=len(m["frame"]), unit="frame", desc="annotated.mp4", leave=False, disable=None)
+        for fr in frames:
+            i = frame_to_row.get(fr.index)
+            img = fr.image.copy()
+            if i is None:
+                out.write(img)
+                continue
+            xy = analysis.track.xy[i]
+            vals = {k: float(m[k][i]) for k in ("left_fppa_deg", "right_fppa_deg")}
+            lines = [f"t={fr.t:5.2f}s"]
+            for r in reps:
+                if r.frame_start <= fr.index <= r.frame_end:
+                    tag = r.worst("dynamic_knee_valgus")
+                    lines.append(f"rep {r.number} {r.exercise.replace('_', ' ')} ({r.working_leg}): valgus {tag}")
+                    if fr.index == r.frame_deepest:
+                        lines.append("deepest point")
+            if not analysis.track.detected[i]:
+                lines.append("no person")
+            out.write(ann.annotate(img, xy, vals, lines))
+    return Path(path)

@@ -1,0 +1,533 @@
+"""Exercise recognition, per-rep scores, flags, camera check and the hip-weakness verdict.
+
+Pure NumPy over the per-frame metrics (``valgus.metrics``) and the subject's landmark track.
+Every flag carries the measured value, the threshold, its source and an uncertainty band.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from valgus.config import Config, ThresholdConfig
+from valgus.landmarks import LM, SIDES, Side, leg
+from valgus.reps import Rep, segment_reps
+
+log = logging.getLogger(__name__)
+
+Exercise = Literal["squat", "single_leg_squat", "step_up"]
+EXERCISES: tuple[str, ...] = ("squat", "single_leg_squat", "step_up")
+Category = Literal["none", "borderline", "mild", "marked"]
+_ORDER = {"none": 0, "borderline": 1, "mild": 2, "marked": 3}
+
+LIFT_T = 0.08  # leg lengths: a foot this much higher than the other is off the floor
+STANDING_T = 0.04  # |lift| below this: both feet down
+
+STRENGTH_PLAN = {
+    "activation": ["clamshells 2x15 each side", "side-lying hip abduction 2x15 each side"],
+    "strength": ["single-leg deadlift 3x10 each leg", "hip thrusts 3x12"],
+    "function": ["lateral band walks 2x20 steps each way", "step-ups 3x10 each leg"],
+    "note": (
+        "This is a movement screen, not a diagnosis. See a physiotherapist or doctor if you have "
+        "knee or hip pain, swelling, giving way, or if the pattern does not improve after 6-8 "
+        "weeks of training."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One finding on one rep and leg."""
+
+    name: str  # dynamic_knee_valgus | knee_medial_to_foot | pelvic_drop | trunk_lean
+    category: Category
+    value: float
+    threshold: float  # the 'mild' threshold the value is compared with
+    band: float  # +- uncertainty of the value
+    source: str
+    basis: str  # what the value is (e.g. "FPPA change from standing")
+
+
+@dataclass
+class RepScore:
+    """A scored rep."""
+
+    number: int
+    exercise: str
+    working_leg: str  # "left", "right" or "both"
+    t_start: float
+    t_deepest: float
+    t_end: float
+    frame_start: int
+    frame_deepest: int
+    frame_end: int
+    partial: bool
+    depth: float  # leg lengths below standing at the deepest frame
+    values: dict[str, dict[str, float]]  # leg -> metric -> value (at deepest, peak, raw, change)
+    flags: list[Flag] = field(default_factory=list)
+
+    def worst(self, name: str) -> Category:
+        cats = [f.category for f in self.flags if f.name == name]
+        return max(cats, key=lambda c: _ORDER[c]) if cats else "none"
+
+
+@dataclass
+class CameraCheck:
+    """Whether the view supports a frontal-plane verdict."""
+
+    view: str  # frontal | oblique | side | unknown
+    yaw_deg: float
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClipResult:
+    """Reps, camera check and the verdict for one clip."""
+
+    exercise: str
+    reps: list[RepScore]
+    camera: CameraCheck
+    baseline: dict[str, float]
+    verdict: str  # "knee valgus with hip signs" | "knee valgus without hip signs" | "no valgus" | "cannot assess"
+    reasons: list[str]
+    plan: dict[str, Any] | None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "n_reps": len([r for r in self.reps if not r.partial]),
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "camera": asdict(self.camera),
+        }
+
+    def to_dict(self, config: Config | None = None) -> dict[str, Any]:
+        d = {
+            "exercise": self.exercise,
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "strength_plan": self.plan,
+            "camera": asdict(self.camera),
+            "baseline": self.baseline,
+            "reps": [asdict(r) for r in self.reps],
+        }
+        if config is not None:
+            d["config"] = config.to_dict()
+        return d
+
+
+# ---------------------------------------------------------------------------------------------
+# signals
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+def depth_signals(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Scale-free signals for rep finding: drop (squats), rise (step-ups), lift, standing mask."""
+    lift = metrics["left_ankle_lift"]  # + = left foot higher
+    both_down = np.abs(lift) < STANDING_T
+    # hip height above the LOWER ankle (the foot on the floor), in leg lengths
+    hh = metrics["hip_height"]
+    h_floor = hh + np.abs(lift) / 2.0  # hip_height is to the ankles' midpoint
+    ref = h_floor[both_down & np.isfinite(h_floor)]
+    h0 = float(np.percentile(ref, 75)) if ref.size else float(np.nanpercentile(h_floor, 75)) if np.isfinite(h_floor).any() else np.nan
+    return {"drop": h0 - h_floor, "rise": h_floor - h0, "lift": lift, "both_down": both_down, "h0": np.array(h0)}
+
+
+def working_side_of(lift: np.ndarray, sl: slice) -> Side | None:
+    """The stance leg if one foot is off the floor in most of the frames of ``sl``."""
+    seg = lift[sl]
+    seg = seg[np.isfinite(seg)]
+    if seg.size == 0:
+        return None
+    up_left = np.mean(seg > LIFT_T)
+    up_right = np.mean(seg < -LIFT_T)
+    if max(up_left, up_right) < 0.5:
+        return None
+    return "right" if up_left > up_right else "left"
+
+
+def find_reps(
+    t: np.ndarray, metrics: dict[str, np.ndarray], config: Config, exercise: str | None = None
+) -> list[tuple[Rep, str, str]]:
+    """Find reps and name each: ``(rep, exercise, working_leg)``."""
+    sig = depth_signals(metrics)
+    rc = config.reps
+    kw = dict(
+        min_depth=rc.min_depth, start_fraction=rc.start_fraction, end_fraction=rc.end_fraction,
+        min_duration_s=rc.min_duration_s, max_duration_s=rc.max_duration_s,
+    )
+    out: list[tuple[Rep, str, str]] = []
+    if exercise in (None, "squat", "single_leg_squat"):
+        for rep in segment_reps(t, sig["drop"], **kw):
+            side = working_side_of(sig["lift"], slice(rep.start, rep.end + 1))
+            ex = exercise or ("single_leg_squat" if side else "squat")
+            if ex == "single_leg_squat" and side is None:
+                side = _lower_foot(sig["lift"], rep.deepest)
+            out.append((rep, ex, side if ex == "single_leg_squat" else "both"))
+    if exercise in (None, "step_up"):
+        for rep in segment_reps(t, sig["rise"], **kw):
+            # the lead leg is the foot that went up first (on the box) during the rise
+            lead = _lead_leg(sig["lift"], rep)
+            if lead is None and exercise is None:
+                continue  # hips rose without a foot on a step: not a step-up (e.g. a jump)
+            lead = lead or "left"
+            # the loaded 'deepest' frame: the lead knee most bent while its foot is on the box
+            deepest = _stepup_deepest(metrics, lead, rep, sig["lift"])
+            rep = Rep(rep.start, deepest, rep.end, rep.t_start, float(t[deepest]), rep.t_end,
+                      float(sig["rise"][deepest]) if np.isfinite(sig["rise"][deepest]) else rep.depth, rep.partial)
+            out.append((rep, "step_up", lead))
+    out.sort(key=lambda x: x[0].t_start)
+    return out
+
+
+def _lower_foot(lift: np.ndarray, i: int) -> Side:
+    return "right" if lift[i] > 0 else "left"
+
+
+def _lead_leg(lift: np.ndarray, rep: Rep) -> Side | None:
+    seg = lift[rep.start : rep.end + 1]
+    for v in seg:
+        if np.isfinite(v) and abs(v) > LIFT_T:
+            return "left" if v > 0 else "right"
+    return None
+
+
+def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, lift: np.ndarray) -> int:
+    sgn = 1 if lead == "left" else -1
+    idx = np.arange(rep.start, rep.end + 1)
+    on_box = np.isfinite(lift[idx]) & (sgn * lift[idx] > LIFT_T)
+    flex = metrics[f"{lead}_knee_flexion_2d_deg"][idx]
+    # frontal view: the lead thigh foreshortens most when most flexed; use the hip's closeness to
+    # the lead ankle (largest ankle_lift relative to hip height) as the loading point
+    closeness = -(metrics["hip_height"][idx] + sgn * lift[idx] / 2.0)
+    score = np.where(on_box, closeness, -np.inf)
+    if not np.isfinite(score).any():
+        return rep.deepest
+    del flex
+    return int(idx[int(np.argmax(score))])
+
+
+# ---------------------------------------------------------------------------------------------
+# baseline and camera
+
+
+BASELINE_KEYS = (
+    "left_fppa_deg", "right_fppa_deg", "left_hip_adduction_deg", "right_hip_adduction_deg",
+    "left_knee_medial_offset", "right_knee_medial_offset", "left_pelvic_drop_deg", "right_pelvic_drop_deg",
+    "left_trunk_lean_deg", "right_trunk_lean_deg", "knee_ankle_sep_ratio", "knee_hip_sep_ratio",
+)
+
+
+def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """Median of each metric over the upright frames before the first rep.
+
+    If the clip starts in a rep, the upright frames between reps are used (depth below a quarter
+    of the rep threshold). Anatomy (a wide pelvis, genu valgum) is in the baseline, so changes
+    from it are the dynamic part.
+    """
+    sig = depth_signals(metrics)
+    drop = sig["drop"]
+    n = len(drop)
+    mask = np.zeros(n, dtype=bool)
+    if reps and reps[0].start > 3:
+        mask[: reps[0].start] = True
+    with np.errstate(invalid="ignore"):
+        upright = (np.abs(drop) < 0.03) & sig["both_down"]
+    mask &= upright if (mask & upright).sum() >= 3 else mask
+    if mask.sum() < 3:
+        mask = upright
+    src = dict(metrics)
+    if extra:
+        src.update(extra)
+    return {k: _nanmedian(src[k][mask]) for k in list(BASELINE_KEYS) + list(extra or {})}
+
+
+def estimate_yaw(world: np.ndarray, frames: np.ndarray) -> float:
+    """Camera yaw from world landmarks: angle of the hip and shoulder lines out of the image plane.
+
+    0 = subject square to the camera (frontal), 90 = side view. Median over ``frames``.
+    """
+    def line_yaw(a: int, b: int) -> np.ndarray:
+        d = world[frames, a] - world[frames, b]
+        return np.degrees(np.arctan2(np.abs(d[:, 2]), np.abs(d[:, 0])))
+
+    y = np.concatenate([line_yaw(LM.LEFT_HIP, LM.RIGHT_HIP), line_yaw(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER)])
+    return _nanmedian(y)
+
+
+def width_ratio(xy: np.ndarray, frames: np.ndarray) -> float:
+    """Shoulder width / trunk length in the image (about 0.6-0.8 frontal, < 0.3 side on)."""
+    sh = np.linalg.norm(xy[frames, LM.LEFT_SHOULDER] - xy[frames, LM.RIGHT_SHOULDER], axis=-1)
+    mid_s = 0.5 * (xy[frames, LM.LEFT_SHOULDER] + xy[frames, LM.RIGHT_SHOULDER])
+    mid_h = 0.5 * (xy[frames, LM.LEFT_HIP] + xy[frames, LM.RIGHT_HIP])
+    trunk = np.linalg.norm(mid_s - mid_h, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _nanmedian(sh / trunk)
+
+
+def camera_check(analysis: Any, config: Config) -> CameraCheck:
+    """Frontal, oblique or side; feet in view; frame rate; subject size."""
+    cc = config.camera
+    tr = analysis.track
+    m = analysis.metrics
+    det = np.flatnonzero(tr.detected)
+    reasons: list[str] = []
+    fixes: list[str] = []
+    warnings: list[str] = []
+    if det.size == 0:
+        return CameraCheck("unknown", float("nan"), False, ["no person in view"], ["stand in front of the camera"])
+    yaw = estimate_yaw(tr.world, det)
+    wr = width_ratio(tr.xy, det)
+    if (np.isfinite(yaw) and yaw >= cc.side_yaw_deg) or (np.isfinite(wr) and wr < 0.3):
+        view = "side"
+    elif np.isfinite(yaw) and yaw > cc.max_yaw_deg:
+        view = "oblique"
+    else:
+        view = "frontal"
+    if view != "frontal":
+        reasons.append(f"the camera sees the subject from the {view} (about {yaw:.0f} degrees from frontal)")
+        fixes.append("face the camera squarely (camera straight in front, at knee to hip height)")
+    flags = m["flags"][det]
+    bad = np.array(["feet_out_of_frame" in f or "low_visibility" in f for f in flags])
+    if bad.mean() > cc.max_out_of_frame:
+        reasons.append(f"feet or knees out of view in {bad.mean():.0%} of frames")
+        fixes.append("step back or tilt the camera so your whole body, feet included, is in view")
+    fps = analysis.info.fps / max(1, config.video.stride)
+    if config.video.max_fps:
+        fps = min(fps, config.video.max_fps)
+    if fps < cc.min_fps:
+        warnings.append(f"only {fps:.1f} frames per second: the deepest point of fast reps may be missed")
+    from valgus.metrics import standing_leg_length
+
+    leg_px = standing_leg_length(tr.xy)
+    if np.isfinite(leg_px) and leg_px < cc.min_leg_fraction * analysis.info.height:
+        reasons.append(f"the subject is small in the picture (leg {leg_px:.0f} px of {analysis.info.height} px)")
+        fixes.append("move the camera closer so your body fills most of the frame height")
+    several = analysis.frames_with_several_people
+    if several > 0.1 * len(tr):
+        warnings.append(f"{several} frames show more than one person; the one most fully in view was followed")
+    return CameraCheck(view, yaw, not reasons, reasons, fixes, warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# flags
+
+
+def _categorise(value: float, borderline: float, mild: float, marked: float | None = None) -> Category:
+    if not np.isfinite(value):
+        return "none"
+    if marked is not None and value >= marked:
+        return "marked"
+    if value >= mild:
+        return "mild"
+    if value >= borderline:
+        return "borderline"
+    return "none"
+
+
+def _categorise_below(value: float, borderline: float, mild: float, marked: float) -> Category:
+    """For ratios where smaller is worse."""
+    if not np.isfinite(value):
+        return "none"
+    if value <= marked:
+        return "marked"
+    if value <= mild:
+        return "mild"
+    if value <= borderline:
+        return "borderline"
+    return "none"
+
+
+def _valgus_flag_unilateral(ex: str, fppa: float, th: ThresholdConfig) -> Flag:
+    band = th.sem_deg + th.pipeline_error_deg
+    if ex == "step_up":
+        b, mi, ma = th.stepup_fppa_borderline, th.stepup_fppa_mild, th.stepup_fppa_marked
+        src = "step landing normal range (women 5-12, men 1-9 deg); RESEARCH.md"
+    else:
+        mi = {"female": th.sls_fppa_mild_female, "male": th.sls_fppa_mild_male}.get(th.sex, th.sls_fppa_mild)
+        b, ma = th.sls_fppa_borderline, th.sls_fppa_marked
+        src = ("single-leg squat FPPA: cut-off 6 deg for visible medial knee (Kinect, sens 0.86 spec 0.78); "
+               "PFP men 9.8, PFP women 16.8 (Willson & Davis 2008)")
+    return Flag("dynamic_knee_valgus", _categorise(fppa, b, mi, ma), fppa, mi, band, src, "FPPA at the deepest frame")
+
+
+def score_rep(
+    number: int, rep: Rep, exercise: str, side: str, metrics: dict[str, np.ndarray],
+    baseline: dict[str, float], extra: dict[str, np.ndarray], th: ThresholdConfig,
+) -> RepScore:
+    """Values and flags of one rep."""
+    i = rep.deepest
+    sl = slice(rep.start, rep.end + 1)
+    legs: list[Side] = list(SIDES) if side == "both" else [side]  # type: ignore[list-item]
+    values: dict[str, dict[str, float]] = {}
+    flags: list[Flag] = []
+    band_deg = th.sem_deg + th.pipeline_error_deg
+    for s in legs:
+        v: dict[str, float] = {}
+        for key in ("fppa_deg", "hip_adduction_deg", "knee_medial_offset", "pelvic_drop_deg", "trunk_lean_deg",
+                    "knee_flexion_deg", "hip_internal_rotation_deg", "hip_ir_confidence"):
+            col = metrics[f"{s}_{key}"]
+            v[key] = float(col[i])
+            seg = col[sl]
+            v[f"{key}_peak"] = float(np.nanmax(seg)) if np.isfinite(seg).any() else float("nan")
+            b = baseline.get(f"{s}_{key}", float("nan"))
+            v[f"{key}_standing"] = b
+            v[f"{key}_change"] = float(col[i] - b) if np.isfinite(b) else float("nan")
+        v["heel_lift"] = float(extra[f"{s}_heel_lift"][i])
+        values[s] = v
+        if exercise == "squat":
+            # bilateral: FPPA change from standing (the hip landmark makes raw FPPA unreliable)
+            ch = v["fppa_deg_change"]
+            cat = _categorise(ch, th.sls_fppa_borderline, th.sls_fppa_mild, th.sls_fppa_marked)
+            flags.append(Flag(f"dynamic_knee_valgus", cat, ch, th.sls_fppa_mild, band_deg,
+                              "FPPA change from standing, single-leg squat thresholds (RESEARCH.md)",
+                              f"{s} FPPA change from standing"))
+        else:
+            flags.append(_valgus_flag_unilateral(exercise, v["fppa_deg"], th))
+            ch_drop = v["pelvic_drop_deg_change"] if np.isfinite(v["pelvic_drop_deg_change"]) else v["pelvic_drop_deg"]
+            flags.append(Flag("pelvic_drop", _categorise(ch_drop, th.pelvic_drop_borderline, th.pelvic_drop_mild),
+                              ch_drop, th.pelvic_drop_mild, band_deg,
+                              "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')",
+                              "pelvic drop change from standing"))
+            ch_lean = v["trunk_lean_deg_change"] if np.isfinite(v["trunk_lean_deg_change"]) else v["trunk_lean_deg"]
+            flags.append(Flag("trunk_lean", _categorise(ch_lean, th.trunk_lean_borderline, th.trunk_lean_mild),
+                              ch_lean, th.trunk_lean_mild, 2.0 + th.sem_deg,
+                              "lateral trunk lean over the stance leg (Crossley 2011 'trunk')",
+                              "trunk lean change from standing"))
+        off = v["knee_medial_offset"]
+        flags.append(Flag("knee_medial_to_foot", _categorise(off, th.knee_over_foot_borderline, th.knee_over_foot_mild),
+                          off, th.knee_over_foot_mild, 0.02,
+                          "knee centre over or medial to the big toe (BMC SSMR 2021; Ageberg 2010)",
+                          "knee offset from the foot centre, leg lengths"))
+    if exercise == "squat":
+        kasr = float(metrics["knee_ankle_sep_ratio"][i])
+        khsr = float(metrics["knee_hip_sep_ratio"][i])
+        khsr0 = baseline.get("knee_hip_sep_ratio", float("nan"))
+        width = khsr / khsr0 if np.isfinite(khsr0) and khsr0 > 0 else float("nan")
+        values["both"] = {"knee_ankle_sep_ratio": kasr, "knee_hip_sep_ratio": khsr,
+                          "knee_width_vs_standing": width,
+                          "fppa_asymmetry_deg": float(values["left"]["fppa_deg"] - values["right"]["fppa_deg"])}
+        cat = _categorise_below(width, th.squat_knee_width_borderline, th.squat_knee_width_mild, th.squat_knee_width_marked)
+        if np.isfinite(kasr) and kasr < th.squat_kasr_mild and _ORDER[cat] < _ORDER["mild"]:
+            cat = "mild"
+        flags.append(Flag("dynamic_knee_valgus", cat, width, th.squat_knee_width_mild, 0.05,
+                          "knee width at the bottom vs standing (squat-form app flags < 0.70-0.80); "
+                          "KASR < 1 = knees inside the ankles (Mizner 2012)",
+                          "knee width at the bottom relative to standing"))
+    return RepScore(
+        number=number, exercise=exercise, working_leg=side, t_start=rep.t_start, t_deepest=rep.t_deepest,
+        t_end=rep.t_end, frame_start=int(metrics["frame"][rep.start]), frame_deepest=int(metrics["frame"][i]),
+        frame_end=int(metrics["frame"][rep.end]), partial=rep.partial, depth=float(rep.depth),
+        values=values, flags=flags,
+    )
+
+
+def heel_lift(track: Any, scale: float, baseline_frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Heel rise relative to the toe, change from standing, leg lengths (+ = heel lifted)."""
+    out = {}
+    for s in SIDES:
+        L = leg(s)
+        d = (track.xy[:, L["heel"], 1] - track.xy[:, L["toe"], 1])
+        d0 = _nanmedian(d[baseline_frames]) if baseline_frames.any() else _nanmedian(d)
+        out[f"{s}_heel_lift"] = (d0 - d) / scale
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# verdict
+
+
+def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> tuple[str, list[str], dict[str, Any] | None]:
+    """The clip's verdict in plain words, in the spirit of the clinical single-leg-squat rating
+    (Crossley et al. 2011: trunk, pelvis, hip, knee; foot signs checked before blaming the hip)."""
+    if not camera.ok:
+        return "cannot assess", camera.reasons + [f"fix: {f}" for f in camera.fixes], None
+    full = [r for r in reps if not r.partial] or reps
+    if not full:
+        return "cannot assess", ["no squat, single-leg squat or step-up reps were found",
+                                 "fix: do at least 3 slow reps, starting and ending upright"], None
+    reasons: list[str] = []
+    valgus_reps = [r for r in full if _ORDER[r.worst("dynamic_knee_valgus")] >= _ORDER["mild"]]
+    border = [r for r in full if r.worst("dynamic_knee_valgus") == "borderline"]
+    if not valgus_reps:
+        reasons.append(f"no rep of {len(full)} showed knee valgus beyond the threshold")
+        if border:
+            reasons.append("borderline on rep(s) " + ", ".join(str(r.number) for r in border)
+                           + " (within the measurement uncertainty)")
+        return "no valgus", reasons, None
+    legs = sorted({r.working_leg for r in valgus_reps})
+    reasons.append(
+        "knee valgus on rep(s) " + ", ".join(f"{r.number} ({r.working_leg}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
+        + f" of {len(full)}"
+    )
+    hip_signs: list[str] = []
+    foot_signs: list[str] = []
+    for r in valgus_reps:
+        for f in r.flags:
+            if f.name in ("pelvic_drop", "trunk_lean") and _ORDER[f.category] >= _ORDER["mild"]:
+                hip_signs.append(f"rep {r.number}: {f.name.replace('_', ' ')} {f.value:+.1f} (threshold {f.threshold})")
+        for s, v in r.values.items():
+            if s == "both":
+                continue
+            ch = v.get("hip_adduction_deg_change", float("nan"))
+            if np.isfinite(ch) and ch >= th.hip_adduction_sign:
+                hip_signs.append(f"rep {r.number}: {s} hip adducts {ch:+.1f} deg from standing (the femur drives the knee in)")
+            hl = v.get("heel_lift", float("nan"))
+            if np.isfinite(hl) and hl >= th.heel_lift:
+                foot_signs.append(f"rep {r.number}: {s} heel lifts ({hl:.2f} leg lengths)")
+    if foot_signs and not hip_signs:
+        reasons.extend(foot_signs)
+        reasons.append("foot signs without hip signs: the valgus may come from the foot or ankle up")
+        return "knee valgus without hip signs", reasons, None
+    if hip_signs:
+        reasons.extend(hip_signs)
+        if foot_signs:
+            reasons.extend(foot_signs)
+            reasons.append("foot signs are present too: check ankle mobility and foot posture as well")
+        reasons.append("this pattern is consistent with weak hip abductors / external rotators "
+                       "(Crossley et al. 2011)")
+        return "knee valgus with hip signs", reasons, dict(STRENGTH_PLAN)
+    reasons.append("no pelvic drop, trunk lean or hip adduction beyond thresholds: the hip is not clearly the cause")
+    reasons.append("foot posture (pronation) cannot be judged from one front camera; have it checked by eye")
+    del legs
+    return "knee valgus without hip signs", reasons, None
+
+
+def score_clip(analysis: Any, *, exercise: str | None = None, baseline: dict[str, float] | None = None) -> ClipResult:
+    """Recognise the exercise, segment and score reps, check the camera and give the verdict."""
+    cfg: Config = analysis.config
+    m = analysis.metrics
+    t = m["time_s"]
+    if exercise is not None and exercise not in EXERCISES:
+        raise ValueError(f"exercise must be one of {EXERCISES}, got {exercise!r}")
+    named = find_reps(t, m, cfg, exercise)
+    reps = [r for r, _, _ in named]
+    base = standing_baseline(m, reps)
+    # frames used for the baseline (for the heel reference)
+    sig = depth_signals(m)
+    bmask = np.zeros(len(t), dtype=bool)
+    if reps and reps[0].start > 3:
+        bmask[: reps[0].start] = True
+    from valgus.metrics import standing_leg_length
+
+    scale = standing_leg_length(analysis.track.xy)
+    extra = heel_lift(analysis.track, scale, bmask & sig["both_down"])
+    if baseline:
+        base.update({k: v for k, v in baseline.items() if k in base})
+    cam = camera_check(analysis, cfg)
+    scored = [score_rep(k + 1, rep, ex, side, m, base, extra, cfg.thresholds) for k, (rep, ex, side) in enumerate(named)]
+    exs = sorted({r.exercise for r in scored})
+    ex_name = exercise or ("+".join(exs) if exs else "unknown")
+    v, reasons, plan = verdict(scored, cam, cfg.thresholds)
+    return ClipResult(ex_name, scored, cam, base, v, reasons, plan)
