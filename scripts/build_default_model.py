@@ -28,7 +28,7 @@ Usage::
 
     python scripts/build_default_model.py                      # models/pose_landmarker_full.task
     python scripts/build_default_model.py --check-image me.jpg # also require a detected person
-    python scripts/build_default_model.py --heavy -o /tmp/x.task
+    python scripts/build_default_model.py --heavy -o build/heavy.task  # fails: not in the wheel
 
 Only the ``full`` landmark model ships in the 0.10.21 wheel (``pose_landmark_lite.tflite`` and
 ``pose_landmark_heavy.tflite`` were downloaded at run time by the legacy API and are not in the
