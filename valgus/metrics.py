@@ -36,10 +36,13 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "{side}_hip_internal_rotation_deg": ("deg", "ESTIMATED hip internal rotation from 3D world landmarks, + = internal"),
     "{side}_hip_ir_confidence": ("0-1", "how far to trust the hip rotation estimate (0 = not at all)"),
     "{side}_ankle_lift": ("leg lengths", "how much higher this ankle is than the other in the image (+ = this foot raised)"),
+    "{side}_foot_raise": ("leg lengths", "height of this ankle above the floor line (the clip's lowest ankle level)"),
     "{side}_visibility": ("0-1", "lowest MediaPipe visibility of this leg's hip, knee and ankle"),
     "knee_ankle_sep_ratio": ("ratio", "knee distance / ankle distance (KASR, Mizner 2012); smaller = knees closer"),
     "knee_hip_sep_ratio": ("ratio", "knee distance / hip distance (Noyes 2005)"),
     "hip_height": ("leg lengths", "vertical distance from the ankles' midpoint up to the hips' midpoint"),
+    "hip_above_floor": ("leg lengths", "height of the hips' midpoint above the floor line (rep depth signal)"),
+    "balance": ("0-1", "where the trunk centre sits between the ankles: 0 = over the left ankle, 1 = over the right"),
     "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility, feet_out_of_frame"),
 }
 
@@ -148,9 +151,39 @@ def compute_metrics(
     hip_mid_y = 0.5 * (xy[:, LM.LEFT_HIP, 1] + xy[:, LM.RIGHT_HIP, 1])
     ankle_mid_y = 0.5 * (xy[:, LM.LEFT_ANKLE, 1] + xy[:, LM.RIGHT_ANKLE, 1])
     out["hip_height"] = (ankle_mid_y - hip_mid_y) / scale
+    ankles_y = xy[:, [LM.LEFT_ANKLE, LM.RIGHT_ANKLE], 1]
+    y_floor = floor_level(ankles_y)
+    out["hip_above_floor"] = (y_floor - hip_mid_y) / scale
+    for s, a in (("left", LM.LEFT_ANKLE), ("right", LM.RIGHT_ANKLE)):
+        out[f"{s}_foot_raise"] = (y_floor - xy[:, a, 1]) / scale
+    out["balance"] = balance(xy)
     out["flags"] = quality_flags(raw if raw is not None else track, width=width, height=height, min_visibility=min_visibility)
     assert all(len(v) == n for v in out.values())
     return {k: out[k] for k in column_names()}
+
+
+def floor_level(ankles_y: FloatArray) -> float:
+    """The floor line in image y: the 90th percentile over frames of the lower ankle (static camera)."""
+    low = np.nanmax(ankles_y, axis=1) if np.isfinite(ankles_y).any() else np.array([np.nan])
+    low = low[np.isfinite(low)]
+    return float(np.percentile(low, 90)) if low.size else float("nan")
+
+
+def balance(xy: FloatArray) -> FloatArray:
+    """Where the trunk centre (mean of hip and shoulder midpoints) sits between the ankles, along x.
+
+    0 = above the left ankle, 1 = above the right ankle, 0.5 = midway. In single-leg stance the
+    centre of mass must be over the stance foot, so this tells the stance leg without relying on
+    foot height (which perspective confuses: a free foot held forward looks *lower* in the image).
+    NaN when the ankles are closer together (horizontally) than a third of the hip width.
+    """
+    com_x = 0.25 * (xy[:, LM.LEFT_HIP, 0] + xy[:, LM.RIGHT_HIP, 0] + xy[:, LM.LEFT_SHOULDER, 0] + xy[:, LM.RIGHT_SHOULDER, 0])
+    xl, xr = xy[:, LM.LEFT_ANKLE, 0], xy[:, LM.RIGHT_ANKLE, 0]
+    hip_w = np.abs(xy[:, LM.LEFT_HIP, 0] - xy[:, LM.RIGHT_HIP, 0])
+    den = xr - xl
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = (com_x - xl) / den
+    return np.where(np.abs(den) > hip_w / 3.0, b, np.nan)
 
 
 def hip_ir_confidence(knee_flexion_deg: FloatArray, visibility: FloatArray) -> FloatArray:

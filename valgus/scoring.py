@@ -23,8 +23,7 @@ EXERCISES: tuple[str, ...] = ("squat", "single_leg_squat", "step_up")
 Category = Literal["none", "borderline", "mild", "marked"]
 _ORDER = {"none": 0, "borderline": 1, "mild": 2, "marked": 3}
 
-LIFT_T = 0.08  # leg lengths: a foot this much higher than the other is off the floor
-STANDING_T = 0.04  # |lift| below this: both feet down
+LIFT_T = 0.08  # leg lengths: a foot this far above the floor line is off the floor
 
 STRENGTH_PLAN = {
     "activation": ["clamshells 2x15 each side", "side-lying hip abduction 2x15 each side"],
@@ -133,28 +132,50 @@ def _nanmedian(x: np.ndarray) -> float:
 
 
 def depth_signals(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Scale-free signals for rep finding: drop (squats), rise (step-ups), lift, standing mask."""
-    lift = metrics["left_ankle_lift"]  # + = left foot higher
-    both_down = np.abs(lift) < STANDING_T
-    # hip height above the LOWER ankle (the foot on the floor), in leg lengths
-    hh = metrics["hip_height"]
-    h_floor = hh + np.abs(lift) / 2.0  # hip_height is to the ankles' midpoint
-    ref = h_floor[both_down & np.isfinite(h_floor)]
-    h0 = float(np.percentile(ref, 75)) if ref.size else float(np.nanpercentile(h_floor, 75)) if np.isfinite(h_floor).any() else np.nan
-    return {"drop": h0 - h_floor, "rise": h_floor - h0, "lift": lift, "both_down": both_down, "h0": np.array(h0)}
+    """Scale-free signals for rep finding.
+
+    ``H`` = hip height above the floor line (leg lengths). Standing height ``H0`` is its median
+    over frames standing on both feet on the floor (both ankles within 0.06 leg lengths of the
+    floor line and the trunk between the feet); without such frames, the 75th percentile of ``H``.
+    ``drop = H0 - H`` (squats, single-leg squats), ``rise = H - H0`` (step-ups).
+    """
+    H = metrics["hip_above_floor"]
+    fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
+    bal = metrics["balance"]
+    with np.errstate(invalid="ignore"):
+        both_down = (np.abs(fl) < 0.06) & (np.abs(fr) < 0.06) & (bal > 0.3) & (bal < 0.7)
+    ref = H[both_down & np.isfinite(H)]
+    if ref.size >= 5:
+        h0 = float(np.median(ref))
+    elif np.isfinite(H).any():
+        h0 = float(np.nanpercentile(H, 75))
+    else:
+        h0 = float("nan")
+    return {"drop": h0 - H, "rise": H - h0, "both_down": both_down, "h0": np.array(h0)}
 
 
-def working_side_of(lift: np.ndarray, sl: slice) -> Side | None:
-    """The stance leg if one foot is off the floor in most of the frames of ``sl``."""
-    seg = lift[sl]
-    seg = seg[np.isfinite(seg)]
-    if seg.size == 0:
-        return None
-    up_left = np.mean(seg > LIFT_T)
-    up_right = np.mean(seg < -LIFT_T)
-    if max(up_left, up_right) < 0.5:
-        return None
-    return "right" if up_left > up_right else "left"
+def stance_of(metrics: dict[str, np.ndarray], sl: slice) -> Side | None:
+    """The stance leg if the subject stands on one leg for most of ``sl``, else None.
+
+    Decided by balance (the trunk centre over one ankle: < 0.25 left, > 0.75 right), because in
+    single-leg stance the centre of mass must be over the stance foot; failing that, by a foot
+    held clearly off the floor (foot raise > 0.08 leg lengths) for most of the frames.
+    """
+    bal = metrics["balance"][sl]
+    bal = bal[np.isfinite(bal)]
+    if bal.size:
+        med = float(np.median(bal))
+        if med < 0.25:
+            return "left"
+        if med > 0.75:
+            return "right"
+    fl, fr = metrics["left_foot_raise"][sl], metrics["right_foot_raise"][sl]
+    with np.errstate(invalid="ignore"):
+        up_l = np.nanmean(fl > LIFT_T) if np.isfinite(fl).any() else 0.0
+        up_r = np.nanmean(fr > LIFT_T) if np.isfinite(fr).any() else 0.0
+    if max(up_l, up_r) >= 0.5 and abs(up_l - up_r) >= 0.3:
+        return "right" if up_l > up_r else "left"
+    return None
 
 
 def find_reps(
@@ -170,51 +191,52 @@ def find_reps(
     out: list[tuple[Rep, str, str]] = []
     if exercise in (None, "squat", "single_leg_squat"):
         for rep in segment_reps(t, sig["drop"], **kw):
-            side = working_side_of(sig["lift"], slice(rep.start, rep.end + 1))
+            side = stance_of(metrics, slice(rep.start, rep.end + 1))
             ex = exercise or ("single_leg_squat" if side else "squat")
             if ex == "single_leg_squat" and side is None:
-                side = _lower_foot(sig["lift"], rep.deepest)
+                b = metrics["balance"][rep.deepest]
+                side = "right" if np.isfinite(b) and b > 0.5 else "left"
             out.append((rep, ex, side if ex == "single_leg_squat" else "both"))
     if exercise in (None, "step_up"):
         for rep in segment_reps(t, sig["rise"], **kw):
-            # the lead leg is the foot that went up first (on the box) during the rise
-            lead = _lead_leg(sig["lift"], rep)
+            lead = _lead_leg(metrics, rep)
             if lead is None and exercise is None:
                 continue  # hips rose without a foot on a step: not a step-up (e.g. a jump)
             lead = lead or "left"
-            # the loaded 'deepest' frame: the lead knee most bent while its foot is on the box
-            deepest = _stepup_deepest(metrics, lead, rep, sig["lift"])
+            deepest = _stepup_deepest(metrics, lead, rep)
             rep = Rep(rep.start, deepest, rep.end, rep.t_start, float(t[deepest]), rep.t_end,
-                      float(sig["rise"][deepest]) if np.isfinite(sig["rise"][deepest]) else rep.depth, rep.partial)
+                      float(rep.depth), rep.partial)
             out.append((rep, "step_up", lead))
     out.sort(key=lambda x: x[0].t_start)
     return out
 
 
-def _lower_foot(lift: np.ndarray, i: int) -> Side:
-    return "right" if lift[i] > 0 else "left"
+STEP_T = 0.12  # leg lengths: a foot this far above the floor line is on the step
 
 
-def _lead_leg(lift: np.ndarray, rep: Rep) -> Side | None:
-    seg = lift[rep.start : rep.end + 1]
-    for v in seg:
-        if np.isfinite(v) and abs(v) > LIFT_T:
-            return "left" if v > 0 else "right"
+def _lead_leg(metrics: dict[str, np.ndarray], rep: Rep) -> Side | None:
+    """The foot that is on the step first during (or just before) the rise."""
+    fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
+    lo = max(0, rep.start - int(0.5 * max(1, rep.deepest - rep.start)))
+    for i in range(lo, rep.end + 1):
+        l_up = np.isfinite(fl[i]) and fl[i] > STEP_T
+        r_up = np.isfinite(fr[i]) and fr[i] > STEP_T
+        if l_up != r_up:
+            return "left" if l_up else "right"
+        if l_up and r_up:
+            return "left" if fl[i] >= fr[i] else "right"
     return None
 
 
-def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, lift: np.ndarray) -> int:
-    sgn = 1 if lead == "left" else -1
+def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep) -> int:
+    """The loaded frame of a step-up: lead foot on the step, hips closest to it (knee most bent)."""
     idx = np.arange(rep.start, rep.end + 1)
-    on_box = np.isfinite(lift[idx]) & (sgn * lift[idx] > LIFT_T)
-    flex = metrics[f"{lead}_knee_flexion_2d_deg"][idx]
-    # frontal view: the lead thigh foreshortens most when most flexed; use the hip's closeness to
-    # the lead ankle (largest ankle_lift relative to hip height) as the loading point
-    closeness = -(metrics["hip_height"][idx] + sgn * lift[idx] / 2.0)
-    score = np.where(on_box, closeness, -np.inf)
+    raise_lead = metrics[f"{lead}_foot_raise"][idx]
+    on_step = np.isfinite(raise_lead) & (raise_lead > STEP_T)
+    hip_over_lead = metrics["hip_above_floor"][idx] - raise_lead
+    score = np.where(on_step & np.isfinite(hip_over_lead), -hip_over_lead, -np.inf)
     if not np.isfinite(score).any():
         return rep.deepest
-    del flex
     return int(idx[int(np.argmax(score))])
 
 
@@ -243,7 +265,7 @@ def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: di
     if reps and reps[0].start > 3:
         mask[: reps[0].start] = True
     with np.errstate(invalid="ignore"):
-        upright = (np.abs(drop) < 0.03) & sig["both_down"]
+        upright = np.abs(drop) < 0.03
     mask &= upright if (mask & upright).sum() >= 3 else mask
     if mask.sum() < 3:
         mask = upright
