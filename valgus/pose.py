@@ -24,6 +24,7 @@ Frames with several people are counted; the pipeline warns when they are common.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -155,6 +156,10 @@ class MediaPipePose:
         min_tracking: float = 0.5,
         mirrored: bool = False,
     ) -> None:
+        # MediaPipe's C++ side logs warnings/info to stderr; keep the user's terminal readable
+        # unless they asked for it (GLOG_minloglevel=0).
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
