@@ -191,6 +191,9 @@ class MediaPipePose:
             ms = self._last_ms + 1
         self._last_ms = ms
         w, h = size if size is not None else (image.shape[1], image.shape[0])
+        # mp.Image ignores row strides: FFmpeg pads rows (e.g. 406 or 1080 px wide RGB rows are
+        # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
+        image = np.ascontiguousarray(image)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
         result = self._landmarker.detect_for_video(mp_image, ms)
         return FramePoses(index=index, t=t, people=people_from_result(result, w, h, mirrored=self.mirrored))
