@@ -164,7 +164,8 @@ def compute_metrics(
 
 def floor_level(ankles_y: FloatArray) -> float:
     """The floor line in image y: the 90th percentile over frames of the lower ankle (static camera)."""
-    low = np.nanmax(ankles_y, axis=1) if np.isfinite(ankles_y).any() else np.array([np.nan])
+    filled = np.where(np.isfinite(ankles_y), ankles_y, -np.inf)
+    low = filled.max(axis=1)
     low = low[np.isfinite(low)]
     return float(np.percentile(low, 90)) if low.size else float("nan")
 
