@@ -77,8 +77,9 @@ def segment_reps(
         if state == "up":
             if v >= lo_start:
                 state, start, deepest, reached = "down", i, i, v >= min_depth
-                # back-track to where the signal rose through the start level (it may be the first frame)
-                partial_start = last_valid < 0
+                # the rise through the start level was not seen if this is the first valid frame, or
+                # if it happened during a gap of unknown values longer than max_gap_s
+                partial_start = last_valid < 0 or t[i] - t[last_valid] > max_gap_s
         else:
             if v > d[deepest]:
                 deepest = i
