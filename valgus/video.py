@@ -41,7 +41,7 @@ class Frame:
 
     index: int
     t: float
-    image: np.ndarray  # (H, W, 3) uint8, RGB, upright
+    image: np.ndarray  # (H, W, 3) uint8, RGB, upright, C-contiguous
 
 
 @dataclass
@@ -157,8 +157,15 @@ def _info(container: "av.container.InputContainer", path: Path) -> VideoInfo:
 
 
 def _upright(img: np.ndarray, rot: int) -> np.ndarray:
+    """Turn ``img`` upright; the result is always C-contiguous.
+
+    FFmpeg pads each picture row to an aligned stride, so ``to_ndarray`` returns a strided view
+    whenever ``3 * width`` is not a multiple of the alignment (1080-wide phone clips: rows of 3240
+    bytes in a 3264-byte stride). ``mediapipe.Image`` ignores numpy strides and reads such a view
+    as a sheared, unrecognisable picture, so the copy here is required, not cosmetic.
+    """
     if rot == 0:
-        return img
+        return img if img.flags.c_contiguous else np.ascontiguousarray(img)
     # rot is the clockwise rotation needed; np.rot90 turns counter-clockwise for k > 0
     return np.ascontiguousarray(np.rot90(img, k=-(rot // 90)))
 
