@@ -19,7 +19,7 @@ from valgus.errors import ConfigError
 def _range(name: str, value: float | int | None, lo: float | None = None, hi: float | None = None) -> None:
     if value is None:
         return
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
+    if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):  # NaN too
         rng = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
         raise ConfigError(f"{name} = {value} is out of range; valid range is {rng}")
 
@@ -221,6 +221,8 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
 
 
 def _coerce(value: Any, typ: Any, name: str) -> Any:
+    if isinstance(typ, type) and is_dataclass(typ):
+        raise ConfigError(f"{name} must be a table ([{name}]), got {value!r}")
     args = get_args(typ)
     if args and all(isinstance(a, str) for a in args):  # Literal
         if value not in args:
