@@ -43,7 +43,7 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "hip_height": ("leg lengths", "vertical distance from the ankles' midpoint up to the hips' midpoint"),
     "hip_above_floor": ("leg lengths", "height of the hips' midpoint above the floor line (rep depth signal)"),
     "balance": ("0-1", "where the trunk centre sits between the ankles: 0 = over the left ankle, 1 = over the right"),
-    "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility, feet_out_of_frame"),
+    "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility (hip/knee/ankle), feet_out_of_frame (an ankle outside the picture)"),
 }
 
 
@@ -206,9 +206,11 @@ def quality_flags(track: PoseTrack, *, width: int, height: int, min_visibility: 
     n = len(track)
     detected = track.detected
     lower = [LM.LEFT_HIP, LM.RIGHT_HIP, LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_ANKLE]
-    feet = [LM.LEFT_ANKLE, LM.RIGHT_ANKLE, LM.LEFT_HEEL, LM.RIGHT_HEEL, LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX]
+    # The ankles must be in the picture (FPPA and the separation ratios need them); heels and toes
+    # may be clipped by the frame edge: the knee-over-foot metric is then NaN via their visibility.
+    ankles = [LM.LEFT_ANKLE, LM.RIGHT_ANKLE]
     low_vis = np.min(track.visibility[:, lower], axis=1) < min_visibility
-    fx, fy = track.xy[:, feet, 0], track.xy[:, feet, 1]
+    fx, fy = track.xy[:, ankles, 0], track.xy[:, ankles, 1]
     margin = 0.01 * max(width, height)
     with np.errstate(invalid="ignore"):
         out_of_frame = np.any((fx < -margin) | (fx > width + margin) | (fy > height + margin), axis=1)

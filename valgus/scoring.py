@@ -134,9 +134,10 @@ def _nanmedian(x: np.ndarray) -> float:
 def depth_signals(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Scale-free signals for rep finding.
 
-    ``H`` = hip height above the floor line (leg lengths). Standing height ``H0`` is its median
-    over frames standing on both feet on the floor (both ankles within 0.06 leg lengths of the
-    floor line and the trunk between the feet); without such frames, the 75th percentile of ``H``.
+    ``H`` = hip height above the floor line (leg lengths). Standing height ``H0`` is its 90th
+    percentile over frames on both feet on the floor (both ankles within 0.06 leg lengths of the
+    floor line and the trunk between the feet; squat frames are among them, hence the upper
+    percentile); without such frames, the 90th percentile of ``H``.
     ``drop = H0 - H`` (squats, single-leg squats), ``rise = H - H0`` (step-ups).
     """
     H = metrics["hip_above_floor"]
@@ -146,9 +147,9 @@ def depth_signals(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         both_down = (np.abs(fl) < 0.06) & (np.abs(fr) < 0.06) & (bal > 0.3) & (bal < 0.7)
     ref = H[both_down & np.isfinite(H)]
     if ref.size >= 5:
-        h0 = float(np.median(ref))
+        h0 = float(np.percentile(ref, 90))
     elif np.isfinite(H).any():
-        h0 = float(np.nanpercentile(H, 75))
+        h0 = float(np.nanpercentile(H, 90))
     else:
         h0 = float("nan")
     return {"drop": h0 - H, "rise": H - h0, "both_down": both_down, "h0": np.array(h0)}
@@ -200,7 +201,7 @@ def find_reps(
     if exercise in (None, "step_up"):
         for rep in segment_reps(t, sig["rise"], **kw):
             lead = _lead_leg(metrics, rep)
-            if lead is None and exercise is None:
+            if exercise is None and (lead is None or not _on_step_long_enough(metrics, lead, rep)):
                 continue  # hips rose without a foot on a step: not a step-up (e.g. a jump)
             lead = lead or "left"
             deepest = _stepup_deepest(metrics, lead, rep)
@@ -226,6 +227,13 @@ def _lead_leg(metrics: dict[str, np.ndarray], rep: Rep) -> Side | None:
         if l_up and r_up:
             return "left" if fl[i] >= fr[i] else "right"
     return None
+
+
+def _on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, fraction: float = 0.5) -> bool:
+    """A step-up keeps the lead foot on the step for most of the rise."""
+    r = metrics[f"{lead}_foot_raise"][rep.start : rep.end + 1]
+    r = r[np.isfinite(r)]
+    return bool(r.size) and float(np.mean(r > STEP_T)) >= fraction
 
 
 def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep) -> int:
@@ -445,7 +453,7 @@ def score_rep(
             cat = "mild"
         flags.append(Flag("dynamic_knee_valgus", cat, width, th.squat_knee_width_mild, 0.05,
                           "knee width at the bottom vs standing (squat-form app flags < 0.70-0.80); "
-                          "KASR < 1 = knees inside the ankles (Mizner 2012)",
+                          "KASR < 1 = knees closer together than the ankles (Mizner 2012 ratio)",
                           "knee width at the bottom relative to standing"))
     return RepScore(
         number=number, exercise=exercise, working_leg=side, t_start=rep.t_start, t_deepest=rep.t_deepest,
