@@ -154,34 +154,35 @@ def test_quality_flags() -> None:
         fig(),  # clean
         None,  # nobody
         fig(),  # clean subject, but two people in the frame
-        fig(hip_y=264.0 + 2 * margin),  # toes (hip_y + 216) at 480 + 2 * margin: feet out of frame
-        fig(hip_y=264.0),  # toes exactly on the bottom edge (y = 480): still in frame
+        fig(hip_y=280.0 + 2 * margin),  # ankles (hip_y + 200) at 480 + 2 * margin: out of frame
+        fig(hip_y=280.0),  # ankles exactly on the bottom edge: in frame (heels/toes beyond do not count)
         fig(),  # a knee hard to see
         None,  # nobody selected while two people are around
-        fig(cx=W - 40.0 + 2 * margin + 1.0),  # left foot beyond the right edge
+        fig(cx=W - 40.0 + 2 * margin + 1.0),  # left ankle beyond the right edge
+        fig(cx=40.0 - 2 * margin - 1.0),  # right ankle beyond the left edge
     ]
-    track = make_track(frames, n_people=[1, 0, 2, 1, 1, 1, 2, 1])
+    track = make_track(frames, n_people=[1, 0, 2, 1, 1, 1, 2, 1, 1])
     track.visibility[5, LM.LEFT_KNEE] = 0.3
     m = compute_metrics(track, width=W, height=H, leg_scale=200.0)
     assert list(m["flags"]) == [
         "", "no_person", "several_people", "feet_out_of_frame", "", "low_visibility",
-        "no_person;several_people", "feet_out_of_frame",
+        "no_person;several_people", "feet_out_of_frame", "feet_out_of_frame",
     ]
-    np.testing.assert_array_equal(m["detected"], [1, 0, 1, 1, 1, 1, 0, 1])
+    np.testing.assert_array_equal(m["detected"], [1, 0, 1, 1, 1, 1, 0, 1, 1])
     assert np.isnan(m["left_fppa_deg"][1]) and np.isnan(m["left_fppa_deg"][6])
     assert m["left_visibility"][5] == pytest.approx(0.3) and m["right_visibility"][5] == pytest.approx(0.9)
 
 
 def test_flags_come_from_the_raw_track() -> None:
-    # ankles on the bottom edge (y = 480), heels (488) and toes (496) beyond the 6.4 px margin and
-    # barely visible: masking removes the heels and toes from `track`, `raw` still shows them
-    xy = fig(hip_y=280.0)
-    raw = make_track([xy] * 3)
-    raw.visibility[:, [LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX, LM.LEFT_HEEL, LM.RIGHT_HEEL]] = 0.1
+    # ankles 500 px down a 480 px frame, barely visible: masking removes them from `track`, so
+    # only `raw` can show that they are out of the picture
+    raw = make_track([fig(hip_y=300.0)] * 3)
+    raw.visibility[:, [LM.LEFT_ANKLE, LM.RIGHT_ANKLE]] = 0.1
     prepared = prepare_track(raw, NoSmoothing())
-    assert np.isnan(prepared.xy[:, LM.LEFT_HEEL]).all()
-    assert list(compute_metrics(prepared, width=W, height=H, raw=raw)["flags"]) == ["feet_out_of_frame"] * 3
-    assert list(compute_metrics(prepared, width=W, height=H)["flags"]) == [""] * 3
+    assert np.isnan(prepared.xy[:, LM.LEFT_ANKLE]).all()
+    flags = compute_metrics(prepared, width=W, height=H, raw=raw)["flags"]
+    assert list(flags) == ["low_visibility;feet_out_of_frame"] * 3
+    assert list(compute_metrics(prepared, width=W, height=H)["flags"]) == ["low_visibility"] * 3
 
 
 def test_prepare_track_masks_low_visibility_to_nan() -> None:
