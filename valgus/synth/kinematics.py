@@ -206,7 +206,7 @@ def _interp(r0: F64, r1: F64, t: float) -> F64:
 
 
 #: Share of the pelvis-to-trunk rotation taken by each spine bone (lowest first).
-_SPINE = {"spine05": 0.15, "spine04": 0.35, "spine03": 0.6, "spine02": 0.85, "spine01": 1.0}
+_SPINE = {"spine05": 0.3, "spine04": 0.6, "spine03": 0.85, "spine02": 1.0, "spine01": 1.0}
 
 
 def pose_body(body: BodyModel, pose: BodyPose, rig: Rig | None = None) -> PosedBody:
