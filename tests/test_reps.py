@@ -157,6 +157,31 @@ def test_long_nan_gap_cuts_a_rep_into_partial_pieces() -> None:
     assert any(r.end < np.flatnonzero(np.isnan(d))[0] for r in pieces)  # the piece before the gap
 
 
+def test_frames_missing_from_the_stream_count_like_a_nan_gap() -> None:
+    # a damaged stream loses 0.8 s of frames in rep 2: no rows at all, only a jump in media time.
+    # That is the same unknown stretch as a run of NaN rows and must give the same reps.
+    t, d = squats(30.0)
+    gap = (t > 3.4) & (t < 4.2)
+    with_nan = d.copy()
+    with_nan[gap] = np.nan
+    expected = segment_reps(t, with_nan)
+    got = segment_reps(t[~gap], d[~gap])
+    key = lambda r: (round(r.t_start, 6), round(r.t_deepest, 6), round(r.t_end, 6), r.partial)  # noqa: E731
+    assert [key(r) for r in got] == [key(r) for r in expected]
+    assert [round(r.t_deepest, 6) for r in got if not r.partial] == [2.0, 6.0]
+
+
+def test_rep_fields_are_plain_python_types() -> None:
+    # reps end up in reps.json: numpy scalars (np.bool_) are not JSON serialisable
+    import json
+
+    t, d = squats(30.0)
+    d[(t > 3.4) & (t < 4.2)] = np.nan
+    for r in segment_reps(t, d):
+        assert type(r.partial) is bool and type(r.depth) is float and type(r.t_start) is float
+        json.dumps(r.__dict__)
+
+
 def test_rep_starting_inside_a_long_gap_is_partial() -> None:
     t, d = squats(30.0)
     d[(t > 2.5) & (t < 3.8)] = np.nan  # from the end of rep 1 into the descent of rep 2

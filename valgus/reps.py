@@ -74,12 +74,17 @@ def segment_reps(
                 _close(reps, t, d, start, deepest, last_valid, reached, True, min_duration_s, max_duration_s)
                 state, reached = "up", False
             continue
+        if state == "down" and last_valid >= 0 and t[i] - t[last_valid] > max_gap_s:
+            # frames missing from the stream (no rows at all, only a jump in media time) are
+            # unknown values too: end the rep before the jump, as a run of NaN would
+            _close(reps, t, d, start, deepest, last_valid, reached, True, min_duration_s, max_duration_s)
+            state, reached = "up", False
         if state == "up":
             if v >= lo_start:
                 state, start, deepest, reached = "down", i, i, v >= min_depth
                 # the rise through the start level was not seen if this is the first valid frame, or
                 # if it happened during a gap of unknown values longer than max_gap_s
-                partial_start = last_valid < 0 or t[i] - t[last_valid] > max_gap_s
+                partial_start = bool(last_valid < 0 or t[i] - t[last_valid] > max_gap_s)
         else:
             if v > d[deepest]:
                 deepest = i
@@ -103,4 +108,4 @@ def _close(
     dur = t[end] - t[start]
     if not partial and not (min_dur <= dur <= max_dur):
         return
-    reps.append(Rep(start, deepest, end, float(t[start]), float(t[deepest]), float(t[end]), float(d[deepest]), partial))
+    reps.append(Rep(start, deepest, end, float(t[start]), float(t[deepest]), float(t[end]), float(d[deepest]), bool(partial)))
