@@ -116,9 +116,6 @@ class ThresholdConfig:
     squat_knee_width_borderline: float = 0.90
     squat_knee_width_mild: float = 0.80
     squat_knee_width_marked: float = 0.70
-    # and the knees inside the ankles at the bottom (KASR < 1, Mizner 2012 uses KASR < 1 as
-    # "knees closer than ankles") counts as at least mild.
-    squat_kasr_mild: float = 1.0
     # Bilateral squat FPPA change from standing also counts (same SLS thresholds, on the change).
     # Knee medial to the foot (leg lengths): clinicians fail a knee "clearly over or medial to the
     # big toe"; the big toe sits ~0.04 leg lengths medial of the foot centre.

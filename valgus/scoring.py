@@ -23,7 +23,9 @@ EXERCISES: tuple[str, ...] = ("squat", "single_leg_squat", "step_up")
 Category = Literal["none", "borderline", "mild", "marked"]
 _ORDER = {"none": 0, "borderline": 1, "mild": 2, "marked": 3}
 
+BAL_T = 0.35  # balance below this (or above 1 - this): single-leg stance
 LIFT_T = 0.08  # leg lengths: a foot this far above the floor line is off the floor
+STEP_T = 0.12  # leg lengths: a foot this far above the floor line is on the step
 
 STRENGTH_PLAN = {
     "activation": ["clamshells 2x15 each side", "side-lying hip abduction 2x15 each side"],
@@ -135,40 +137,37 @@ def depth_signals(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Scale-free signals for rep finding.
 
     ``H`` = hip height above the floor line (leg lengths). Standing height ``H0`` is its 90th
-    percentile over frames on both feet on the floor (both ankles within 0.06 leg lengths of the
-    floor line and the trunk between the feet; squat frames are among them, hence the upper
-    percentile); without such frames, the 90th percentile of ``H``.
+    percentile over the frames with neither foot up on a step (squat frames are among them, hence
+    the upper percentile).
     ``drop = H0 - H`` (squats, single-leg squats), ``rise = H - H0`` (step-ups).
     """
     H = metrics["hip_above_floor"]
     fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
-    bal = metrics["balance"]
     with np.errstate(invalid="ignore"):
-        both_down = (np.abs(fl) < 0.06) & (np.abs(fr) < 0.06) & (bal > 0.3) & (bal < 0.7)
-    ref = H[both_down & np.isfinite(H)]
-    if ref.size >= 5:
-        h0 = float(np.percentile(ref, 90))
-    elif np.isfinite(H).any():
-        h0 = float(np.nanpercentile(H, 90))
-    else:
-        h0 = float("nan")
+        on_floor = (fl < STEP_T) & (fr < STEP_T)  # neither foot up on a step
+    ref = H[on_floor & np.isfinite(H)]
+    if ref.size < 5:
+        ref = H[np.isfinite(H)]
+    h0 = float(np.percentile(ref, 90)) if ref.size else float("nan")
+    both_down = on_floor
     return {"drop": h0 - H, "rise": H - h0, "both_down": both_down, "h0": np.array(h0)}
 
 
 def stance_of(metrics: dict[str, np.ndarray], sl: slice) -> Side | None:
     """The stance leg if the subject stands on one leg for most of ``sl``, else None.
 
-    Decided by balance (the trunk centre over one ankle: < 0.25 left, > 0.75 right), because in
-    single-leg stance the centre of mass must be over the stance foot; failing that, by a foot
-    held clearly off the floor (foot raise > 0.08 leg lengths) for most of the frames.
+    Decided by balance (the trunk centre towards one ankle: median over the rep < 0.35 left,
+    > 0.65 right; a double-leg squat stays near 0.5), because in single-leg stance the centre of
+    mass must be over the stance foot; failing that, by a foot held clearly off the floor (foot
+    raise > 0.08 leg lengths) for most of the frames.
     """
     bal = metrics["balance"][sl]
     bal = bal[np.isfinite(bal)]
     if bal.size:
         med = float(np.median(bal))
-        if med < 0.25:
+        if med < BAL_T:
             return "left"
-        if med > 0.75:
+        if med > 1.0 - BAL_T:
             return "right"
     fl, fr = metrics["left_foot_raise"][sl], metrics["right_foot_raise"][sl]
     with np.errstate(invalid="ignore"):
@@ -210,9 +209,6 @@ def find_reps(
             out.append((rep, "step_up", lead))
     out.sort(key=lambda x: x[0].t_start)
     return out
-
-
-STEP_T = 0.12  # leg lengths: a foot this far above the floor line is on the step
 
 
 def _lead_leg(metrics: dict[str, np.ndarray], rep: Rep) -> Side | None:
@@ -449,11 +445,8 @@ def score_rep(
                           "knee_width_vs_standing": width,
                           "fppa_asymmetry_deg": float(values["left"]["fppa_deg"] - values["right"]["fppa_deg"])}
         cat = _categorise_below(width, th.squat_knee_width_borderline, th.squat_knee_width_mild, th.squat_knee_width_marked)
-        if np.isfinite(kasr) and kasr < th.squat_kasr_mild and _ORDER[cat] < _ORDER["mild"]:
-            cat = "mild"
         flags.append(Flag("dynamic_knee_valgus", cat, width, th.squat_knee_width_mild, 0.05,
-                          "knee width at the bottom vs standing (squat-form app flags < 0.70-0.80); "
-                          "KASR < 1 = knees closer together than the ankles (Mizner 2012 ratio)",
+                          "knee width at the bottom vs standing (squat-form app flags < 0.70-0.80)",
                           "knee width at the bottom relative to standing"))
     return RepScore(
         number=number, exercise=exercise, working_leg=side, t_start=rep.t_start, t_deepest=rep.t_deepest,
