@@ -151,6 +151,31 @@ def test_output_path_that_is_a_file_exits_3(tmp_path, capsys) -> None:
     one_error_line(capsys.readouterr().err)
 
 
+def test_batch_with_no_videos_is_a_usage_error(tmp_path, capsys) -> None:
+    (tmp_path / "empty_folder").mkdir()
+    assert main(["batch", str(tmp_path / "empty_folder"), "-o", str(tmp_path / "b"), "-q"]) == 2
+    assert "no video files" in one_error_line(capsys.readouterr().err)
+
+
+def test_batch_refuses_to_overwrite_a_summary(tmp_path, capsys) -> None:
+    out = tmp_path / "b"
+    out.mkdir()
+    (out / "summary.csv").write_text("old\n")
+    assert main(["batch", str(write_video(tmp_path / "clip.mp4")), "-o", str(out), "-q"]) == 3
+    assert "--force" in one_error_line(capsys.readouterr().err)
+    assert (out / "summary.csv").read_text() == "old\n"
+
+
+def test_batch_with_only_bad_clips_exits_1_and_records_them(tmp_path, capsys) -> None:
+    bad = _text(tmp_path)
+    out = tmp_path / "b"
+    assert main(["batch", str(bad), str(tmp_path / "gone.mp4"), "-o", str(out), "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    rows = (out / "summary.csv").read_text().splitlines()
+    assert len(rows) == 3 and all(",error," in r for r in rows[1:])  # header + one row per clip
+
+
 # --------------------------------------------------------------------------------------------
 # The pipeline with a fake pose estimator (no model)
 # --------------------------------------------------------------------------------------------

@@ -158,16 +158,28 @@ def _garbage(tmp: Path) -> Path:
     return tmp / "noise.mp4"
 
 
+def _audio_only(tmp: Path) -> Path:
+    import wave
+
+    with wave.open(str(tmp / "tone.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.zeros(800, dtype=np.int16).tobytes())
+    return tmp / "tone.wav"
+
+
 @pytest.mark.parametrize(
     "make, words",
     [
+        (_audio_only, "no video stream"),
         (_missing, "no such file"),
         (_directory, "directory"),
         (_empty, "empty"),
         (_text, "not a video"),
         (_garbage, ""),
     ],
-    ids=["missing", "directory", "empty", "text", "random-bytes"],
+    ids=["audio-only", "missing", "directory", "empty", "text", "random-bytes"],
 )
 @pytest.mark.parametrize("opener", [probe, VideoSource], ids=["probe", "VideoSource"])
 def test_bad_inputs_raise_video_error(tmp_path, make, words, opener) -> None:
