@@ -201,3 +201,74 @@ def test_selector_empty_frames_and_reset() -> None:
     assert sel.select(FramePoses(1, 0.1, (a,))) is a
     sel.reset()
     assert sel.select(FramePoses(2, 0.2, (a, b))) is b  # after reset the best candidate wins again
+
+
+# --------------------------------------------------------------------------------------------
+# MediaPipePose.__call__ with a fake landmarker (the model is never loaded)
+# --------------------------------------------------------------------------------------------
+
+
+class _FakeLandmarker:
+    def __init__(self, result: FakeResult) -> None:
+        self.result = result
+        self.calls: list[tuple[object, int]] = []
+        self.closed = False
+
+    def detect_for_video(self, image, ms: int) -> FakeResult:
+        self.calls.append((image, ms))
+        return self.result
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _FakeMP:
+    class ImageFormat:
+        SRGB = "srgb"
+
+    class Image:
+        def __init__(self, image_format, data) -> None:
+            assert data.flags.c_contiguous  # mp.Image ignores numpy strides
+            self.data = data
+
+
+def _fake_estimator(result: FakeResult, mirrored: bool = False):
+    from valgus.pose import MediaPipePose
+
+    est = MediaPipePose.__new__(MediaPipePose)  # skip __init__: no model file, no mediapipe
+    est._mp = _FakeMP
+    est._landmarker = _FakeLandmarker(result)
+    est._last_ms = -1
+    est.mirrored = mirrored
+    return est
+
+
+def test_estimator_sends_strictly_increasing_milliseconds() -> None:
+    est = _fake_estimator(FakeResult())
+    img = np.zeros((36, 64, 3), np.uint8)
+    for i, t in enumerate([0.0, 0.0004, 0.0333, 0.0333, 0.1, 0.0999]):
+        poses = est(img, t, i)
+        assert poses.t == t and poses.index == i and poses.people == ()
+    # rounded to ms, then nudged forward whenever a frame would not be strictly later
+    assert [ms for _, ms in est._landmarker.calls] == [0, 1, 33, 34, 100, 101]
+
+
+def test_estimator_reports_original_pixels_for_a_scaled_frame() -> None:
+    norm = np.full((N_LANDMARKS, 2), 0.5)
+    norm[LM.LEFT_ANKLE] = [0.75, 0.9]
+    est = _fake_estimator(fake_result(fake_person(norm)))
+    small = np.zeros((36, 64, 3), np.uint8)[:, ::1]  # the frame the model saw (scaled down)
+    (p,) = est(small, 0.0, 0, size=(1280, 720)).people
+    assert p.xy[LM.LEFT_ANKLE] == pytest.approx([960.0, 648.0])
+    (p,) = est(small, 0.1, 1).people  # without size: the image's own pixels
+    assert p.xy[LM.LEFT_ANKLE] == pytest.approx([48.0, 32.4])
+
+
+def test_estimator_passes_a_contiguous_copy_of_a_strided_frame() -> None:
+    est = _fake_estimator(FakeResult())
+    padded = np.zeros((36, 70, 3), np.uint8)[:, :64]  # FFmpeg-style padded rows: not contiguous
+    padded[:, :8] = 255
+    assert not padded.flags.c_contiguous
+    est(padded, 0.0, 0)
+    sent = est._landmarker.calls[0][0].data
+    np.testing.assert_array_equal(sent, padded)
