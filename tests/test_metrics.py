@@ -224,12 +224,6 @@ def test_no_subject_anywhere_gives_nan_columns() -> None:
     assert list(m["flags"]) == ["no_person"] * 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="valgus/metrics.py compute_metrics takes 'detected' from the smoothed track, where "
-    "gap filling has interpolated the subject into frames the model found nobody in: the row "
-    "says detected=1 and flags=no_person. Fix: use (raw if raw is not None else track).detected.",
-)
 def test_detected_column_reports_the_model_not_the_interpolation() -> None:
     raw = make_track([fig()] * 3 + [None] + [fig()] * 3, fps=30.0)
     prepared = prepare_track(raw, NoSmoothing(max_gap_s=0.25))  # fills the one-frame hole

@@ -117,7 +117,8 @@ def compute_metrics(
     out: dict[str, np.ndarray] = {
         "frame": track.frame.astype(np.int64),
         "time_s": track.t.astype(np.float64),
-        "detected": track.detected.astype(np.int64),
+        # detection is what the model saw, not what gap filling interpolated
+        "detected": (raw if raw is not None else track).detected.astype(np.int64),
         "n_people": track.n_people.astype(np.int64),
     }
     for s in SIDES:

@@ -50,6 +50,7 @@ class Flag:
     band: float  # +- uncertainty of the value
     source: str
     basis: str  # what the value is (e.g. "FPPA change from standing")
+    leg: str = "both"  # the leg the finding is about: left, right or both
 
 
 @dataclass
@@ -70,8 +71,9 @@ class RepScore:
     values: dict[str, dict[str, float]]  # leg -> metric -> value (at deepest, peak, raw, change)
     flags: list[Flag] = field(default_factory=list)
 
-    def worst(self, name: str) -> Category:
-        cats = [f.category for f in self.flags if f.name == name]
+    def worst(self, name: str, leg: str | None = None) -> Category:
+        """The worst category of flag ``name`` (for ``leg``, counting flags about both legs)."""
+        cats = [f.category for f in self.flags if f.name == name and (leg is None or f.leg in (leg, "both"))]
         return max(cats, key=lambda c: _ORDER[c]) if cats else "none"
 
 
@@ -375,7 +377,7 @@ def _categorise_below(value: float, borderline: float, mild: float, marked: floa
     return "none"
 
 
-def _valgus_flag_unilateral(ex: str, fppa: float, th: ThresholdConfig) -> Flag:
+def _valgus_flag_unilateral(ex: str, fppa: float, th: ThresholdConfig, leg: str) -> Flag:
     band = th.sem_deg + th.pipeline_error_deg
     if ex == "step_up":
         b, mi, ma = th.stepup_fppa_borderline, th.stepup_fppa_mild, th.stepup_fppa_marked
@@ -385,7 +387,7 @@ def _valgus_flag_unilateral(ex: str, fppa: float, th: ThresholdConfig) -> Flag:
         b, ma = th.sls_fppa_borderline, th.sls_fppa_marked
         src = ("single-leg squat FPPA: cut-off 6 deg for visible medial knee (Kinect, sens 0.86 spec 0.78); "
                "PFP men 9.8, PFP women 16.8 (Willson & Davis 2008)")
-    return Flag("dynamic_knee_valgus", _categorise(fppa, b, mi, ma), fppa, mi, band, src, "FPPA at the deepest frame")
+    return Flag("dynamic_knee_valgus", _categorise(fppa, b, mi, ma), fppa, mi, band, src, "FPPA at the deepest frame", leg)
 
 
 def score_rep(
@@ -418,24 +420,24 @@ def score_rep(
             cat = _categorise(ch, th.sls_fppa_borderline, th.sls_fppa_mild, th.sls_fppa_marked)
             flags.append(Flag(f"dynamic_knee_valgus", cat, ch, th.sls_fppa_mild, band_deg,
                               "FPPA change from standing, single-leg squat thresholds (RESEARCH.md)",
-                              f"{s} FPPA change from standing"))
+                              f"{s} FPPA change from standing", s))
         else:
-            flags.append(_valgus_flag_unilateral(exercise, v["fppa_deg"], th))
+            flags.append(_valgus_flag_unilateral(exercise, v["fppa_deg"], th, s))
             ch_drop = v["pelvic_drop_deg_change"] if np.isfinite(v["pelvic_drop_deg_change"]) else v["pelvic_drop_deg"]
             flags.append(Flag("pelvic_drop", _categorise(ch_drop, th.pelvic_drop_borderline, th.pelvic_drop_mild),
                               ch_drop, th.pelvic_drop_mild, band_deg,
                               "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')",
-                              "pelvic drop change from standing"))
+                              "pelvic drop change from standing", s))
             ch_lean = v["trunk_lean_deg_change"] if np.isfinite(v["trunk_lean_deg_change"]) else v["trunk_lean_deg"]
             flags.append(Flag("trunk_lean", _categorise(ch_lean, th.trunk_lean_borderline, th.trunk_lean_mild),
                               ch_lean, th.trunk_lean_mild, 2.0 + th.sem_deg,
                               "lateral trunk lean over the stance leg (Crossley 2011 'trunk')",
-                              "trunk lean change from standing"))
+                              "trunk lean change from standing", s))
         off = v["knee_medial_offset"]
         flags.append(Flag("knee_medial_to_foot", _categorise(off, th.knee_over_foot_borderline, th.knee_over_foot_mild),
                           off, th.knee_over_foot_mild, 0.02,
                           "knee centre over or medial to the big toe (BMC SSMR 2021; Ageberg 2010)",
-                          "knee offset from the foot centre, leg lengths"))
+                          "knee offset from the foot centre, leg lengths", s))
     if exercise == "squat":
         kasr = float(metrics["knee_ankle_sep_ratio"][i])
         khsr = float(metrics["knee_hip_sep_ratio"][i])
@@ -447,7 +449,7 @@ def score_rep(
         cat = _categorise_below(width, th.squat_knee_width_borderline, th.squat_knee_width_mild, th.squat_knee_width_marked)
         flags.append(Flag("dynamic_knee_valgus", cat, width, th.squat_knee_width_mild, 0.05,
                           "knee width at the bottom vs standing (squat-form app flags < 0.70-0.80)",
-                          "knee width at the bottom relative to standing"))
+                          "knee width at the bottom relative to standing", "both"))
     return RepScore(
         number=number, exercise=exercise, working_leg=side, t_start=rep.t_start, t_deepest=rep.t_deepest,
         t_end=rep.t_end, frame_start=int(metrics["frame"][rep.start]), frame_deepest=int(metrics["frame"][i]),
