@@ -34,6 +34,10 @@ class CameraSource:
         import cv2
 
         self._cv2 = cv2
+        try:  # OpenCV prints multi-line probe warnings for a missing camera; our error says it once
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        except AttributeError:  # pragma: no cover
+            pass
         dev: int | str = int(spec) if spec.isdigit() else spec
         self.cap = cv2.VideoCapture(dev)
         if not self.cap.isOpened():
