@@ -152,6 +152,13 @@ def test_missing_and_invalid_files(tmp_path) -> None:
         load_config(bad_utf8)
 
 
+def test_utf8_bom_is_accepted(tmp_path) -> None:
+    # Notepad and other Windows editors save UTF-8 with a byte-order mark
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf[reps]\nmin_depth = 0.2\n")
+    assert load_config(p).reps.min_depth == 0.2
+
+
 def _non_default() -> Config:
     return dataclasses.replace(
         Config(),

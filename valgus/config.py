@@ -257,7 +257,7 @@ def load_config(path: str | Path | None) -> Config:
     if not p.is_file():
         raise ConfigError(f"{p}: configuration file not found")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # -sig: Windows editors add a BOM
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
     return config_from_dict(data)
