@@ -389,6 +389,23 @@ def test_hip_internal_rotation_left_and_right_turn_opposite_ways_in_the_image() 
     assert _ir("left", 90.0, 20.0) > 0 and _ir("right", 90.0, 20.0) > 0
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("adduction", [-20.0, 0.0, 15.0])  # + towards the midline
+def test_hip_internal_rotation_unchanged_by_hip_adduction(side, adduction) -> None:
+    # swinging the whole (bent, rotated) leg about the front-back axis through the hip changes
+    # hip adduction, not rotation about the femur: the estimate must stay at the built-in 20 deg
+    hip, knee, ankle = world_leg(side, flexion_deg=80.0, internal_rotation_deg=20.0)
+    sign = 1.0 if side == "left" else -1.0
+    # adduction moves the knee medially: -x for the left leg, +x for the right. About +z (away
+    # from the camera) with y down, a positive right-hand turn carries +y (down) towards -x.
+    R = rotation_about(np.array([0.0, 0.0, 1.0]), sign * adduction)
+    k, a = hip + R @ (knee - hip), hip + R @ (ankle - hip)
+    assert np.sign(k[0] - hip[0]) == (-sign * np.sign(adduction) if adduction else 0)
+    other = hip * [-1.0, 1.0, 1.0]
+    got = g.hip_internal_rotation_deg(hip, k, a, other, side_sign=sign)
+    assert got == pytest.approx(20.0, abs=1e-7)
+
+
 def test_hip_internal_rotation_invariant_under_whole_body_rotation(rng) -> None:
     legs = {s: world_leg(s, flexion_deg=70.0, internal_rotation_deg=ir, thigh_pitch_deg=20.0)
             for s, ir in (("left", 15.0), ("right", -25.0))}
