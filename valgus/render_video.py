@@ -12,7 +12,15 @@ from valgus.annotate import Annotator
 from valgus.video import VideoSource, VideoWriter
 
 
-def write_annotated(analysis: Any, path: str | Path, *, progress: bool = False) -> Path:
+def write_annotated(
+    analysis: Any, path: str | Path, *, progress: bool = False, max_side: int | None = None
+) -> Path:
+    """Draw ``analysis`` onto its video and write ``path`` (H.264).
+
+    ``max_side``: if set, the annotated video is written with its longer side at most this many
+    pixels (the decoder scales; landmarks are scaled to match). Encoding dominates this pass on
+    phone clips (1080x1920), so a smaller output is several times faster to write.
+    """
     cfg = analysis.config
     m = analysis.metrics
     frame_to_row = {int(f): i for i, f in enumerate(m["frame"])}
@@ -22,29 +30,43 @@ def write_annotated(analysis: Any, path: str | Path, *, progress: bool = False) 
     fps = info.fps / max(1, cfg.video.stride)
     if cfg.video.max_fps:
         fps = min(fps, cfg.video.max_fps)
-    with VideoSource(analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None) as src, \
-            VideoWriter(path, info.width, info.height, fps) as out:
-        frames = src
-        if progress:
-            from tqdm import tqdm
+    out: VideoWriter | None = None
+    scale = np.ones(2)
+    try:
+        with VideoSource(
+            analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None, max_side=max_side or None
+        ) as src:
+            frames = src
+            if progress:
+                from tqdm import tqdm
 
-            frames = tqdm(src, total=len(m["frame"]), unit="frame", desc="annotated.mp4", leave=False, disable=None)
-        for fr in frames:
-            i = frame_to_row.get(fr.index)
-            img = fr.image.copy()
-            if i is None:
-                out.write(img)
-                continue
-            xy = analysis.track.xy[i]
-            vals = {k: float(m[k][i]) for k in ("left_fppa_deg", "right_fppa_deg")}
-            lines = [f"t={fr.t:5.2f}s"]
-            for r in reps:
-                if r.frame_start <= fr.index <= r.frame_end:
-                    tag = r.worst("dynamic_knee_valgus")
-                    lines.append(f"rep {r.number} {r.exercise.replace('_', ' ')} ({r.working_leg}): valgus {tag}")
-                    if fr.index == r.frame_deepest:
-                        lines.append("deepest point")
-            if not analysis.track.detected[i]:
-                lines.append("no person")
-            out.write(ann.annotate(img, xy, vals, lines))
+                frames = tqdm(src, total=len(m["frame"]), unit="frame", desc="annotated.mp4", leave=False, disable=None)
+            for fr in frames:
+                img = fr.image  # a fresh array per frame: drawn on in place, no copy needed
+                if out is None:
+                    h, w = img.shape[:2]
+                    out = VideoWriter(path, w, h, fps)
+                    scale = np.array([w / info.width, h / info.height])
+                i = frame_to_row.get(fr.index)
+                if i is None:
+                    out.write(img)
+                    continue
+                xy = analysis.track.xy[i]
+                if max_side:
+                    xy = xy * scale
+                vals = {k: float(m[k][i]) for k in ("left_fppa_deg", "right_fppa_deg")}
+                lines = [f"t={fr.t:5.2f}s"]
+                for r in reps:
+                    if r.frame_start <= fr.index <= r.frame_end:
+                        tag = r.worst("dynamic_knee_valgus")
+                        lines.append(f"rep {r.number} {r.exercise.replace('_', ' ')} ({r.working_leg}): valgus {tag}")
+                        if fr.index == r.frame_deepest:
+                            lines.append("deepest point")
+                if not analysis.track.detected[i]:
+                    lines.append("no person")
+                out.write(ann.annotate(img, xy, vals, lines))
+    finally:
+        if out is None:  # no frame decoded: still leave a (frameless) file, as before
+            out = VideoWriter(path, info.width, info.height, fps)
+        out.close()
     return Path(path)
