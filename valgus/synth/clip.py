@@ -184,10 +184,12 @@ def _reps(
         deepest = int(idx[int(np.argmax(flex))])
         st = states[deepest]
         labels = [f"valgus {s}" for s in SIDES if st.swing.get(s, 0.0) >= VALGUS_LABEL_SWING_DEG]
-        if p.exercise != "squat" and p.pelvic_drop_deg >= DROP_LABEL_DEG and p.faults_on(k):
+        # Pelvis and trunk labels from the 3D truth at the deepest frame.
+        if p.exercise != "squat" and (series[f"{p.side}_pelvic_drop_deg"][deepest] or 0) >= DROP_LABEL_DEG:
             labels.append(f"pelvic drop (stance {p.side})")
-        if p.trunk_lean_deg >= LEAN_LABEL_DEG and p.faults_on(k):
-            labels.append(f"trunk lean toward {p.side}")
+        for s in SIDES:
+            if (series[f"{s}_trunk_lean_deg"][deepest] or 0) >= LEAN_LABEL_DEG:
+                labels.append(f"trunk lean toward {s}")
         at_deepest = {
             key: series[key][deepest]
             for key in series

@@ -235,7 +235,9 @@ class Motion:
         xz = np.array([sg * 0.075, -0.30 * r.thigh_length[st] * s * p.depth_deg / 90.0])
         y = self._pelvis_height(st, ankle, rot, xz, flex)
         pos = np.array([xz[0], y, xz[1]])
-        trunk = rz(-sg * p.trunk_lean_deg * s * f) @ rx(p.trunk_flexion_deg * 0.8 * s)
+        # The shoulders stay nearly level when the pelvis drops (0.7 of the drop is taken back).
+        lean = p.trunk_lean_deg + 0.7 * p.pelvic_drop_deg
+        trunk = rz(-sg * lean * s * f) @ rx(p.trunk_flexion_deg * 0.8 * s)
         swing = {st: self._swing(st, rep, s), fr: 0.0}
         free_ankle = self._free_ankle(fr, pos, rot, 35.0 + 35.0 * s, 45.0 + 25.0 * s)
         legs = {
@@ -292,7 +294,8 @@ class Motion:
         # Keep the lead leg within reach with its knee bent at least a little.
         y = min(y, self._pelvis_height(ld, lead, rot, xz, 4.0))
         pos = np.array([xz[0], y, xz[1]])
-        trunk = rz(-sg * p.trunk_lean_deg * loaded * f) @ rx(25.0 * np.sin(np.pi * v))
+        lean = p.trunk_lean_deg + 0.7 * p.pelvic_drop_deg
+        trunk = rz(-sg * lean * loaded * f) @ rx(25.0 * np.sin(np.pi * v))
         free = self._free_ankle(tr, pos, rot, 25.0, 70.0)
         lift = _ramp(v, 0.05, 0.6)
         trail = (1 - lift) * floor[tr] + lift * free

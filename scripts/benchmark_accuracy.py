@@ -1,0 +1,359 @@
+#!/usr/bin/env python
+"""Accuracy of the whole valgus pipeline against rendered ground truth.
+
+Renders a grid of clips (bodies x exercises x valgus magnitudes x camera yaw x resolution), runs
+the pipeline on each exactly as a user would (``python -m valgus analyze CLIP -o OUT --force
+--quiet --no-video``), reads ``OUT/frames.csv`` and ``OUT/reps.json`` and compares with the clip's
+``.truth.json``. Prints a table per group and writes ``benchmarks/accuracy.json``.
+
+Needs the optional renderer (``pip install .[synth]`` and Debian ``libegl1 libegl-mesa0
+libgl1-mesa-dri``). About 15-20 minutes on 2 cores; ``--quick`` about 5.
+
+Metrics (FPPA in degrees, + = valgus; errors are pipeline minus truth, over frames where both
+exist; for single-leg squats and step-ups only the working leg, for squats both legs):
+
+- ``detection_rate``: share of frames with a person detected.
+- ``fppa_joint_*`` / ``fppa_surface_*``: ``bias`` (mean error), ``mae``, ``max`` (largest
+  absolute error) against FPPA from the true joint centres and from the surface keypoints.
+- ``sign_agreement``: share of frames with |true FPPA| >= 5 where the pipeline's FPPA has the
+  same sign.
+- ``deepest_mae_*``: absolute error at the deepest frame of each true rep.
+- ``rep_count_exact``: 1 if the pipeline counted as many reps as there are, else 0.
+- ``valgus_flag_accuracy``, ``pelvic_drop_flag_accuracy``: per true rep, whether the pipeline's
+  rep (the one whose deepest frame is nearest) flags it (category mild or worse) exactly when the
+  truth labels it.
+- ``pelvic_drop_mae``: single-leg tasks, pipeline pelvic drop (image) vs 3D truth, working leg.
+
+Usage::
+
+    python scripts/benchmark_accuracy.py            # full grid, writes benchmarks/accuracy.json
+    python scripts/benchmark_accuracy.py --quick    # smaller grid
+    python scripts/benchmark_accuracy.py --subset regression --out /tmp/acc.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from valgus.synth.camera import CameraParams  # noqa: E402
+from valgus.synth.clip import ClipSpec, render_clip  # noqa: E402
+from valgus.synth.motion import MotionParams  # noqa: E402
+
+OUT_JSON = REPO / "benchmarks" / "accuracy.json"
+
+#: Regression thresholds used by tests/test_accuracy_regression.py (a fresh run may be worse than
+#: the committed baseline by at most this much).
+TOLERANCE = {
+    "detection_rate": 0.05,  # absolute drop
+    "fppa_joint_mae": 2.0,  # degrees more
+    "fppa_surface_mae": 2.0,
+    "deepest_mae_joint": 3.0,
+    "sign_agreement": 0.10,  # absolute drop
+    "rep_count_exact": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    body: str
+    exercise: str
+    valgus: float
+    yaw: float
+    width: int
+    height: int
+
+    @property
+    def name(self) -> str:
+        return (f"{self.body}__{self.exercise}__v{self.valgus:g}__yaw{self.yaw:g}"
+                f"__{self.width}x{self.height}")
+
+    def spec(self) -> ClipSpec:
+        side = "left" if self.exercise != "step_up" else "right"
+        common = dict(reps=2, descent_s=1.0, ascent_s=0.9, pause_bottom_s=0.2, pause_top_s=0.35,
+                      lead_in_s=0.8)
+        if self.exercise == "squat":
+            m = MotionParams("squat", depth_deg=90, stance_width=0.36, arms="crossed",
+                             valgus_left_deg=self.valgus * 0.7, valgus_right_deg=self.valgus * 0.7,
+                             **common)
+        elif self.exercise == "single_leg_squat":
+            m = MotionParams("single_leg_squat", side=side, depth_deg=65, arms="crossed",
+                             valgus_left_deg=self.valgus, pelvic_drop_deg=0.5 * self.valgus,
+                             **common)
+        else:
+            common.update(descent_s=1.3, ascent_s=1.3)
+            m = MotionParams("step_up", side=side, arms="hips", valgus_right_deg=self.valgus,
+                             pelvic_drop_deg=0.6 * self.valgus, **common)
+        cam = CameraParams(yaw_deg=self.yaw, width=self.width, height_px=self.height,
+                           distance=3.4 if self.height >= self.width else 4.2)
+        return ClipSpec(self.name, body=self.body, motion=m, camera=cam, seed=11)
+
+
+def grid(kind: str) -> list[Case]:
+    if kind == "regression":
+        return [
+            Case("female_average", "single_leg_squat", 12.0, 0.0, 720, 1280),
+            Case("male_average", "squat", 0.0, 15.0, 720, 1280),
+            Case("male_average", "step_up", 12.0, 0.0, 720, 1280),
+        ]
+    bodies = ["female_average"] if kind == "quick" else ["male_average", "female_average"]
+    yaws = [0.0, 30.0] if kind == "quick" else [0.0, 15.0, 30.0]
+    cases = [
+        Case(b, ex, v, y, 720, 1280)
+        for b in bodies
+        for ex in ("squat", "single_leg_squat", "step_up")
+        for v in (0.0, 12.0)
+        for y in yaws
+    ]
+    if kind == "full":
+        # Resolution: the same frontal clips at 480 x 854 for one body.
+        cases += [
+            Case("male_average", ex, v, 0.0, 480, 854)
+            for ex in ("squat", "single_leg_squat", "step_up")
+            for v in (0.0, 12.0)
+        ]
+    return cases
+
+
+# --------------------------------------------------------------------------------------------
+# Running the pipeline and scoring
+# --------------------------------------------------------------------------------------------
+
+
+def run_pipeline(clip: Path, outdir: Path) -> tuple[int, str]:
+    cmd = [sys.executable, "-m", "valgus", "analyze", str(clip), "-o", str(outdir), "--force",
+           "--quiet", "--no-video"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    return proc.returncode, proc.stderr[-2000:]
+
+
+def read_frames_csv(path: Path) -> dict[str, np.ndarray]:
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    out: dict[str, np.ndarray] = {}
+    if not rows:
+        return out
+    for key in rows[0]:
+        vals = []
+        for r in rows:
+            try:
+                vals.append(float(r[key]))
+            except (TypeError, ValueError):
+                vals.append(math.nan)
+        out[key] = np.array(vals)
+    return out
+
+
+_ORDER = {"none": 0, "borderline": 1, "mild": 2, "moderate": 3, "severe": 4, "marked": 4}
+
+
+def _nan_stats(err: np.ndarray) -> dict[str, float | None]:
+    err = err[np.isfinite(err)]
+    if err.size == 0:
+        return {"bias": None, "mae": None, "max": None, "n": 0}
+    return {"bias": float(err.mean()), "mae": float(np.abs(err).mean()),
+            "max": float(np.abs(err).max()), "n": int(err.size)}
+
+
+def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict | None) -> dict[str, Any]:
+    n = truth["n_frames"]
+    tf = {k: np.array([np.nan if v is None else v for v in vals], float)
+          for k, vals in truth["frames"].items()}
+    idx = frames.get("frame", np.arange(0)).astype(int)
+    ex = truth["generator"]["motion"]["exercise"]
+    side = truth["generator"]["motion"]["side"]
+    legs = ["left", "right"] if ex == "squat" else [side]
+
+    def pred(key: str) -> np.ndarray:
+        out = np.full(n, np.nan)
+        if key in frames:
+            ok = (idx >= 0) & (idx < n)
+            out[idx[ok]] = frames[key][ok]
+        return out
+
+    detected = pred("detected")
+    res: dict[str, Any] = {"n_frames": n, "detection_rate": float(np.nansum(detected == 1) / n)}
+    for src, tkey in (("joint", "fppa_deg"), ("surface", "fppa_surface_deg")):
+        err = np.concatenate([pred(f"{leg}_fppa_deg") - tf[f"{leg}_{tkey}"] for leg in legs])
+        st = _nan_stats(err)
+        for k, v in st.items():
+            res[f"fppa_{src}_{k}"] = v
+    t_all = np.concatenate([tf[f"{leg}_fppa_deg"] for leg in legs])
+    p_all = np.concatenate([pred(f"{leg}_fppa_deg") for leg in legs])
+    big = np.isfinite(t_all) & np.isfinite(p_all) & (np.abs(t_all) >= 5)
+    res["sign_agreement"] = float(np.mean(np.sign(t_all[big]) == np.sign(p_all[big]))) if big.any() else None
+    res["n_sign_frames"] = int(big.sum())
+    deep = [r["deepest_frame"] for r in truth["reps"]]
+    for src, tkey in (("joint", "fppa_deg"), ("surface", "fppa_surface_deg")):
+        e = [abs(pred(f"{leg}_fppa_deg")[d] - tf[f"{leg}_{tkey}"][d]) for d in deep for leg in legs]
+        e = [x for x in e if np.isfinite(x)]
+        res[f"deepest_mae_{src}"] = float(np.mean(e)) if e else None
+    res["deepest_truth_fppa"] = [round(float(tf[f"{legs[0]}_fppa_deg"][d]), 2) for d in deep]
+    res["deepest_pred_fppa"] = [None if not np.isfinite(pred(f"{legs[0]}_fppa_deg")[d])
+                                else round(float(pred(f"{legs[0]}_fppa_deg")[d]), 2) for d in deep]
+    if ex != "squat":
+        err = pred(f"{side}_pelvic_drop_deg") - tf[f"{side}_pelvic_drop_deg"]
+        res["pelvic_drop_mae"] = _nan_stats(err)["mae"]
+    res["reps_truth"] = len(truth["reps"])
+    if reps_json is not None:
+        preps = reps_json.get("reps", [])
+        res["reps_pred"] = len(preps)
+        res["rep_count_exact"] = float(len(preps) == len(truth["reps"]))
+        res["exercise_pred"] = reps_json.get("exercise")
+        vg_ok, pd_ok = [], []
+        for r in truth["reps"]:
+            if not preps:
+                vg_ok.append(False)
+                pd_ok.append(False)
+                continue
+            pr = min(preps, key=lambda q: abs(q.get("frame_deepest", 1e9) - r["deepest_frame"]))
+            flags = pr.get("flags", [])
+
+            def flagged(name: str) -> bool:
+                return any(f["name"] == name and _ORDER.get(f["category"], 0) >= 2 for f in flags)
+
+            t_valgus = any(lab.startswith("valgus") for lab in r["labels"])
+            t_drop = any(lab.startswith("pelvic drop") for lab in r["labels"])
+            vg_ok.append(flagged("dynamic_knee_valgus") == t_valgus)
+            pd_ok.append(flagged("pelvic_drop") == t_drop)
+        res["valgus_flag_accuracy"] = float(np.mean(vg_ok))
+        if ex != "squat":
+            res["pelvic_drop_flag_accuracy"] = float(np.mean(pd_ok))
+    else:
+        res["reps_pred"] = None
+        res["rep_count_exact"] = None
+    return res
+
+
+def run_case(case: Case, work: Path) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    truth = render_clip(case.spec(), work)
+    t1 = time.perf_counter()
+    clip = work / f"{case.name}.mp4"
+    out = work / f"{case.name}_out"
+    rc, err = run_pipeline(clip, out)
+    t2 = time.perf_counter()
+    frames = read_frames_csv(out / "frames.csv") if (out / "frames.csv").exists() else {}
+    reps = json.loads((out / "reps.json").read_text()) if (out / "reps.json").exists() else None
+    res = score(truth, frames, reps)
+    res.update(
+        name=case.name, body=case.body, exercise=case.exercise, valgus=case.valgus, yaw=case.yaw,
+        resolution=f"{case.width}x{case.height}", pipeline_exit_code=rc,
+        render_s=round(t1 - t0, 1), analyze_s=round(t2 - t1, 1),
+    )
+    if rc != 0:
+        res["pipeline_error"] = err
+    clip.unlink(missing_ok=True)
+    return res
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ["detection_rate", "fppa_joint_bias", "fppa_joint_mae", "fppa_joint_max",
+            "fppa_surface_bias", "fppa_surface_mae", "fppa_surface_max", "sign_agreement",
+            "deepest_mae_joint", "deepest_mae_surface", "rep_count_exact",
+            "valgus_flag_accuracy", "pelvic_drop_flag_accuracy", "pelvic_drop_mae"]
+    out: dict[str, Any] = {"n_clips": len(rows)}
+    for k in keys:
+        vals = [r[k] for r in rows if r.get(k) is not None]
+        if not vals:
+            out[k] = None
+        elif k.endswith("_max"):
+            out[k] = round(float(np.max(vals)), 2)
+        else:
+            out[k] = round(float(np.mean(vals)), 3)
+    return out
+
+
+def group(rows: list[dict[str, Any]], by: tuple[str, ...]) -> dict[str, Any]:
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(" / ".join(f"{r[b]}" for b in by), []).append(r)
+    return {k: aggregate(v) for k, v in sorted(groups.items())}
+
+
+def print_table(title: str, groups: dict[str, Any]) -> None:
+    cols = [("det", "detection_rate", "{:.2f}"), ("biasJ", "fppa_joint_bias", "{:+.1f}"),
+            ("maeJ", "fppa_joint_mae", "{:.1f}"), ("maxJ", "fppa_joint_max", "{:.0f}"),
+            ("biasS", "fppa_surface_bias", "{:+.1f}"), ("maeS", "fppa_surface_mae", "{:.1f}"),
+            ("sign", "sign_agreement", "{:.2f}"), ("deepJ", "deepest_mae_joint", "{:.1f}"),
+            ("deepS", "deepest_mae_surface", "{:.1f}"), ("reps", "rep_count_exact", "{:.2f}"),
+            ("vflag", "valgus_flag_accuracy", "{:.2f}"), ("dflag", "pelvic_drop_flag_accuracy", "{:.2f}")]
+    print(f"\n{title}")
+    print(f"{'group':34s} {'n':>3s} " + " ".join(f"{c:>6s}" for c, _, _ in cols))
+    for name, g in groups.items():
+        cells = []
+        for _, k, fmt in cols:
+            v = g.get(k)
+            cells.append(f"{'-' if v is None else fmt.format(v):>6s}")
+        print(f"{name:34s} {g['n_clips']:3d} " + " ".join(cells))
+
+
+def run(kind: str, workers: int = 2, keep: Path | None = None) -> dict[str, Any]:
+    cases = grid(kind)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                rows = list(pool.map(run_case, cases, [work] * len(cases)))
+        else:
+            rows = [run_case(c, work) for c in cases]
+    return {
+        "schema": "valgus-accuracy/1",
+        "grid": kind,
+        "n_clips": len(rows),
+        "wall_time_s": round(time.perf_counter() - t0, 1),
+        "tolerance": TOLERANCE,
+        "overall": aggregate(rows),
+        "by_exercise_yaw": group(rows, ("exercise", "yaw")),
+        "by_exercise_valgus": group(rows, ("exercise", "valgus")),
+        "by_body": group(rows, ("body",)),
+        "by_resolution": group(rows, ("resolution",)),
+        "clips": rows,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="small grid (~5 minutes)")
+    g.add_argument("--subset", choices=["full", "quick", "regression"], help="which grid")
+    parser.add_argument("--out", type=Path, default=None, help="output JSON (default benchmarks/accuracy.json)")
+    parser.add_argument("--workers", type=int, default=2, help="clips processed in parallel")
+    parser.add_argument("--keep", type=Path, help="keep rendered clips and pipeline outputs here")
+    args = parser.parse_args()
+    kind = args.subset or ("quick" if args.quick else "full")
+    result = run(kind, args.workers, args.keep)
+    if kind != "regression":
+        # Keep the regression subset in the same file so the test has its baseline.
+        result["regression"] = run("regression", args.workers)
+    print_table("by exercise / camera yaw", result["by_exercise_yaw"])
+    print_table("by exercise / valgus swing", result["by_exercise_valgus"])
+    print_table("by body", result["by_body"])
+    print_table("by resolution", result["by_resolution"])
+    print_table("overall", {"all": result["overall"]})
+    out = args.out or OUT_JSON
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nwrote {out} ({result['wall_time_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
