@@ -116,6 +116,10 @@ class ThresholdConfig:
     squat_knee_width_borderline: float = 0.90
     squat_knee_width_mild: float = 0.80
     squat_knee_width_marked: float = 0.70
+    # Squat depth (leg lengths the hips drop). Thigh and shank ~half a leg each, shank tilted
+    # ~25 deg: 70 deg of knee flexion drops the hips ~0.2, thighs parallel ~0.55. Below 0.2 is a
+    # partial squat (rendered squats to 85-95 deg drop 0.24-0.30).
+    squat_shallow_depth: float = 0.20
     # Bilateral squat FPPA change from standing also counts (same SLS thresholds, on the change).
     # Knee medial to the foot (leg lengths): clinicians fail a knee "clearly over or medial to the
     # big toe"; the big toe sits ~0.04 leg lengths medial of the foot centre.

@@ -439,6 +439,13 @@ def score_rep(
                           "knee centre over or medial to the big toe (BMC SSMR 2021; Ageberg 2010)",
                           "knee offset from the foot centre, leg lengths", s))
     if exercise == "squat":
+        # Depth: with thigh and shank each about half a leg long, hips at knee height (thighs
+        # parallel) are ~0.55 leg lengths below standing; under 0.20 (~70 deg knee flexion) is a
+        # partial squat (informational; not part of the valgus verdict).
+        flags.append(Flag("shallow_depth", "mild" if rep.depth < th.squat_shallow_depth else "none",
+                          float(rep.depth), th.squat_shallow_depth, 0.05,
+                          "body proportions: 70 deg knee flexion ~0.2, thighs parallel ~0.55 leg lengths of hip drop",
+                          "hip drop at the deepest frame, leg lengths", "both"))
         kasr = float(metrics["knee_ankle_sep_ratio"][i])
         khsr = float(metrics["knee_hip_sep_ratio"][i])
         khsr0 = baseline.get("knee_hip_sep_ratio", float("nan"))
@@ -485,13 +492,20 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
     reasons: list[str] = []
     valgus_reps = [r for r in full if _ORDER[r.worst("dynamic_knee_valgus")] >= _ORDER["mild"]]
     border = [r for r in full if r.worst("dynamic_knee_valgus") == "borderline"]
+    shallow = [r for r in full if r.worst("shallow_depth") == "mild"]
+    depth_note = (
+        [f"depth: rep(s) {', '.join(str(r.number) for r in shallow)} were shallow (hips dropped "
+         f"{min(r.depth for r in shallow):.2f}-{max(r.depth for r in shallow):.2f} leg lengths; thighs "
+         "parallel is about 0.55)"] if shallow else []
+    )
     if not valgus_reps:
         reasons.append(f"no rep of {len(full)} showed knee valgus beyond the threshold")
+        reasons.extend(depth_note)
         if border:
             reasons.append("borderline on rep(s) " + ", ".join(str(r.number) for r in border)
                            + " (within the measurement uncertainty)")
         return "no valgus", reasons, None
-    legs = sorted({r.working_leg for r in valgus_reps})
+    reasons.extend(depth_note)
     reasons.append(
         "knee valgus on rep(s) " + ", ".join(f"{r.number} ({r.working_leg}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
         + f" of {len(full)}"
@@ -525,7 +539,6 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
         return "knee valgus with hip signs", reasons, dict(STRENGTH_PLAN)
     reasons.append("no pelvic drop, trunk lean or hip adduction beyond thresholds: the hip is not clearly the cause")
     reasons.append("foot posture (pronation) cannot be judged from one front camera; have it checked by eye")
-    del legs
     return "knee valgus without hip signs", reasons, None
 
 
