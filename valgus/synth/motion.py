@@ -239,7 +239,7 @@ class Motion:
         lean = p.trunk_lean_deg + 0.7 * p.pelvic_drop_deg
         trunk = rz(-sg * lean * s * f) @ rx(p.trunk_flexion_deg * 0.8 * s)
         swing = {st: self._swing(st, rep, s), fr: 0.0}
-        free_ankle = self._free_ankle(fr, pos, rot, 35.0 + 35.0 * s, 45.0 + 25.0 * s)
+        free_ankle = self._free_ankle(fr, pos, rot, 20.0 + 20.0 * s, 90.0 + 15.0 * s)
         legs = {
             st: LegTarget(ankle=ankle, swing_deg=swing[st], foot_rotation=self._foot(st),
                           knee_forward=self._ahead(rot)),
