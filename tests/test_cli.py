@@ -237,3 +237,32 @@ def test_pipeline_bad_video_raises_video_error(tmp_path) -> None:
     (tmp_path / "x.mp4").write_text("nope")
     with pytest.raises(VideoError):
         analyze_video(tmp_path / "x.mp4", estimator=FakeEstimator())
+
+
+class _GappyEstimator(FakeEstimator):
+    """A person in every frame except the frames listed in ``missing``."""
+
+    def __init__(self, people, missing) -> None:
+        super().__init__(people)
+        self.missing = set(missing)
+
+    def __call__(self, image, t, index, size=None) -> FramePoses:
+        poses = super().__call__(image, t, index, size)
+        return FramePoses(index=index, t=t, people=() if index in self.missing else poses.people)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="valgus/pipeline.py Analysis.n_detected counts the gap-filled track (self.track), so "
+    "summary.json 'frames_with_person' and report.txt include frames where the model found nobody "
+    "but smoothing interpolated the subject. Fix: count self.track_raw.detected (as frames.csv "
+    "'detected' now does, 97de0a0); valgus/outputs.py summary_dict also selects visibility rows "
+    "with analysis.track.detected.",
+)
+def test_frames_with_person_counts_what_the_model_saw(tmp_path) -> None:
+    video = write_video(tmp_path / "clip.mp4", n=30, fps=30.0)
+    xy = frontal_xy(cx=32, hip_y=10, hip_half=4, thigh=10, shank=10, trunk_height=8, shoulder_half=5)
+    fake = _GappyEstimator([make_person(xy, 0.9)], missing={10, 11})  # 2 frames = 0.1 s: gap-filled
+    result = analyze_video(video, estimator=fake)
+    assert int(result.metrics["detected"].sum()) == 28  # frames.csv: what the model saw
+    assert result.n_detected == 28
