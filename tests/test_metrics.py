@@ -40,8 +40,8 @@ def test_column_names_match_columns() -> None:
     assert all(len(v) == 2 and all(isinstance(s, str) and s for s in v) for v in COLUMNS.values())
 
 
-def test_compute_metrics_returns_every_column_in_order() -> None:
-    m = compute_metrics(make_track([fig()] * 4), width=W, height=H)
+def test_compute_metrics_returns_every_column_in_order(skeleton) -> None:
+    m = compute_metrics(make_track([skeleton(hip_y=220.0)] * 4), width=W, height=H)
     assert list(m) == column_names()
     assert all(len(v) == 4 for v in m.values())
 
