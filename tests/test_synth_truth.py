@@ -209,3 +209,26 @@ def test_sample_videos_match_checksums_and_schema():
                 assert r["start_frame"] <= r["deepest_frame"] <= r["end_frame"] < n
                 assert r["labels"]
     assert total < 5e6
+
+
+def test_synth_needs_neither_torch_nor_anny():
+    # Posing and truth run on NumPy alone; torch/anny are only for scripts/export_bodies.py.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, valgus.synth.clip, valgus.synth.truth, valgus.synth.motion;"
+        "bad = [m for m in ('torch', 'anny', 'moderngl') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_rest_of_valgus_does_not_import_synth():
+    pkg = Path(__file__).resolve().parent.parent / "valgus"
+    offenders = [
+        p.name for p in pkg.glob("*.py")
+        if "valgus.synth" in p.read_text() or "from .synth" in p.read_text()
+    ]
+    assert offenders == []

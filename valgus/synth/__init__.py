@@ -1,9 +1,36 @@
 """Synthetic ground truth: render a posed human body doing the exercises with known angles.
 
-Maintainer tooling for ``scripts/make_sample_videos.py`` and ``scripts/benchmark_accuracy.py``.
-Nothing else in valgus imports this subpackage. Posing and skinning need NumPy only; rendering
-(:mod:`valgus.synth.render`) needs the optional ``moderngl`` (``pip install .[synth]``) and an EGL
-driver.
+Maintainer tooling behind ``scripts/make_sample_videos.py`` and ``scripts/benchmark_accuracy.py``;
+nothing else in valgus imports this subpackage. Posing, skinning, projection and truth need NumPy
+only; rendering (:mod:`valgus.synth.render`) needs the optional ``moderngl``
+(``pip install .[synth]``) and an EGL driver (Debian: ``libegl1 libegl-mesa0 libgl1-mesa-dri``).
+
+Layers, each usable alone:
+
+- :mod:`~valgus.synth.body`: the exported anny bodies (``assets/*.npz``, made by
+  ``scripts/export_bodies.py``), clothing regions, linear-blend skinning.
+- :mod:`~valgus.synth.kinematics`: anatomical posing; legs by inverse kinematics with a medial
+  knee swing about the hip-ankle axis (how dynamic valgus happens with the foot planted).
+- :mod:`~valgus.synth.motion`: squat, single-leg squat and step-up as functions of time.
+- :mod:`~valgus.synth.camera`, :mod:`~valgus.synth.render`: pinhole camera, offscreen OpenGL.
+- :mod:`~valgus.synth.truth`: 2D and 3D truth angles (definitions in ``sample_videos/README.md``).
+- :mod:`~valgus.synth.clip`: one clip -> ``<name>.mp4`` + ``<name>.truth.json``.
+
+Example::
+
+    from pathlib import Path
+    from valgus.synth.camera import CameraParams
+    from valgus.synth.clip import ClipSpec, render_clip
+    from valgus.synth.motion import MotionParams
+
+    spec = ClipSpec(
+        "sls_left_valgus",
+        body="female_average",
+        motion=MotionParams("single_leg_squat", side="left", reps=3, valgus_left_deg=15,
+                            pelvic_drop_deg=6),
+        camera=CameraParams(yaw_deg=15.0),
+    )
+    truth = render_clip(spec, Path("out"))  # out/sls_left_valgus.mp4 + .truth.json
 """
 
 from __future__ import annotations
