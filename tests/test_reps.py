@@ -68,6 +68,21 @@ def test_same_reps_at_any_frame_rate() -> None:
         assert abs(a.t_end - b.t_end) <= 1 / 15
 
 
+@pytest.mark.parametrize("fps", [1.6, 2.5])  # e.g. --stride 12 or 19 on a 30 fps clip
+def test_coarse_sampling_is_not_a_gap(fps) -> None:
+    # 0.625 s and 0.4 s between analysed frames; with 4 s reps that is still plenty of samples.
+    # The spacing of the analysed frames is the clip's rhythm, not missing data.
+    t, d = squats(fps, period=4.0)
+    reps = segment_reps(t, d)
+    assert len(reps) == 3 and not any(r.partial for r in reps)
+    for k, r in enumerate(reps):
+        assert abs(r.t_deepest - (3.0 + 4.0 * k)) <= 1 / fps / 2 + 1e-9
+    # ... while a real hole (three analysed frames missing) still cuts a rep
+    gap = (t > 6.6) & (t < 8.3)
+    cut = segment_reps(t[~gap], d[~gap])
+    assert sum(not r.partial for r in cut) == 2
+
+
 def test_uneven_frame_times_give_the_same_reps(rng) -> None:
     # a variable-frame-rate phone clip: 25-35 fps jitter
     t = np.cumsum(rng.uniform(1 / 35, 1 / 25, size=260))

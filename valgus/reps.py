@@ -53,6 +53,8 @@ def segment_reps(
         start_fraction, end_fraction: hysteresis levels as fractions of ``min_depth``.
         min_duration_s, max_duration_s: reps outside this duration are discarded.
         max_gap_s: a run of unknown values longer than this ends the current rep (marked partial).
+            Never less than 1.5 sample periods, so coarse sampling (``stride``, ``max_fps``) is not
+            mistaken for missing data.
 
     Returns:
         Reps in time order. A rep still under way at the first or last frame is ``partial``.
@@ -61,6 +63,9 @@ def segment_reps(
     d = np.asarray(depth, dtype=np.float64)
     lo_start = start_fraction * min_depth
     lo_end = end_fraction * min_depth
+    # the analysed frames' own spacing is not a gap (median: robust to the gaps themselves)
+    if len(t) > 1:
+        max_gap_s = max(max_gap_s, 1.5 * float(np.median(np.diff(t))))
     reps: list[Rep] = []
     state = "up"
     start = deepest = -1
