@@ -298,8 +298,8 @@ OFFSET_CASES = [
     pytest.param((65, 150), (60, 200), (60, 210), LH, RH, 100.0, -0.05, id="left-knee-5px-lateral"),
     pytest.param((45, 150), (40, 200), (40, 210), RH, LH, 50.0, 0.1, id="right-knee-5px-medial"),
     pytest.param((60, 150), (60, 200), (60, 210), LH, RH, 100.0, 0.0, id="over-the-foot"),
-    # tilted pelvis along (-4, 3)/5 (medial unit vector for the left hip): knee 10 px from the
-    # foot centre along (-4, 3) ... offset = 10 * 5 / scale -> use knee - foot = (-8, 6): 10 px
+    # tilted pelvis: other hip - hip = (-40, 30), medial unit vector (-0.8, 0.6); knee - foot
+    # centre = (-8, 6), i.e. 10 px along it; scale 20 px -> 0.5
     pytest.param((52, 206), (60, 200), (60, 200), (60, 100), (20, 130), 20.0, 0.5, id="tilted-pelvis"),
 ]
 
