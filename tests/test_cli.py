@@ -251,14 +251,6 @@ class _GappyEstimator(FakeEstimator):
         return FramePoses(index=index, t=t, people=() if index in self.missing else poses.people)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="valgus/pipeline.py Analysis.n_detected counts the gap-filled track (self.track), so "
-    "summary.json 'frames_with_person' and report.txt include frames where the model found nobody "
-    "but smoothing interpolated the subject. Fix: count self.track_raw.detected (as frames.csv "
-    "'detected' now does, 97de0a0); valgus/outputs.py summary_dict also selects visibility rows "
-    "with analysis.track.detected.",
-)
 def test_frames_with_person_counts_what_the_model_saw(tmp_path) -> None:
     video = write_video(tmp_path / "clip.mp4", n=30, fps=30.0)
     xy = frontal_xy(cx=32, hip_y=10, hip_half=4, thigh=10, shank=10, trunk_height=8, shoulder_half=5)

@@ -102,7 +102,7 @@ def summary_dict(analysis: Any) -> dict[str, Any]:
     """The clip-level summary written to summary.json."""
     info = analysis.info
     m = analysis.metrics
-    det = analysis.track.detected
+    det = analysis.track_raw.detected
     vis = np.concatenate([m["left_visibility"][det], m["right_visibility"][det]])
     out: dict[str, Any] = {
         "valgus_version": __version__,

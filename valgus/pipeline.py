@@ -63,7 +63,8 @@ class Analysis:
 
     @property
     def n_detected(self) -> int:
-        return int(self.track.detected.sum())
+        """Frames in which the model found the subject (not counting gap-filled frames)."""
+        return int(self.track_raw.detected.sum())
 
 
 def open_estimator(config: Config, *, allow_download: bool = False) -> MediaPipePose:

@@ -205,8 +205,8 @@ def find_reps(
             if exercise is None and (lead is None or not _on_step_long_enough(metrics, lead, rep)):
                 continue  # hips rose without a foot on a step: not a step-up (e.g. a jump)
             lead = lead or "left"
-            deepest = _stepup_deepest(metrics, lead, rep)
-            rep = Rep(rep.start, deepest, rep.end, rep.t_start, float(t[deepest]), rep.t_end,
+            deepest, start = _stepup_deepest(metrics, lead, rep, sig["rise"])
+            rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end,
                       float(rep.depth), rep.partial)
             out.append((rep, "step_up", lead))
     out.sort(key=lambda x: x[0].t_start)
@@ -234,16 +234,34 @@ def _on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, f
     return bool(r.size) and float(np.mean(r > STEP_T)) >= fraction
 
 
-def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep) -> int:
-    """The loaded frame of a step-up: lead foot on the step, hips closest to it (knee most bent)."""
-    idx = np.arange(rep.start, rep.end + 1)
-    raise_lead = metrics[f"{lead}_foot_raise"][idx]
-    on_step = np.isfinite(raise_lead) & (raise_lead > STEP_T)
-    hip_over_lead = metrics["hip_above_floor"][idx] - raise_lead
+def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: np.ndarray) -> tuple[int, int]:
+    """The loaded frame of a step-up and the rep's true start.
+
+    The lead foot goes onto the step before the hips rise, so the search runs from the moment the
+    lead foot left the floor (walking back from the rise) to the top of the rise. The loaded frame
+    is the first one where the lead leg carries the body: lead foot on the step and the trailing
+    foot off the floor (its lead knee is then at its most bent under load). Without such a frame,
+    the frame with the hips closest to the lead foot. Returns ``(deepest, start)``.
+    """
+    raise_lead = metrics[f"{lead}_foot_raise"]
+    raise_trail = metrics[f"{'right' if lead == 'left' else 'left'}_foot_raise"]
+    H = metrics["hip_above_floor"]
+    seg = rise[rep.start : rep.end + 1]
+    top = rep.start + (int(np.nanargmax(seg)) if np.isfinite(seg).any() else 0)
+    a = rep.start
+    while a > 0 and np.isfinite(raise_lead[a - 1]) and raise_lead[a - 1] > LIFT_T:
+        a -= 1
+    idx = np.arange(a, top + 1)
+    on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > STEP_T)
+    with np.errstate(invalid="ignore"):
+        loaded = on_step & (raise_trail[idx] > 0.5 * LIFT_T)
+    if loaded.any():
+        return int(idx[int(np.argmax(loaded))]), int(a)
+    hip_over_lead = H[idx] - raise_lead[idx]
     score = np.where(on_step & np.isfinite(hip_over_lead), -hip_over_lead, -np.inf)
     if not np.isfinite(score).any():
-        return rep.deepest
-    return int(idx[int(np.argmax(score))])
+        return rep.deepest, rep.start
+    return int(idx[int(np.argmax(score))]), int(a)
 
 
 # ---------------------------------------------------------------------------------------------
