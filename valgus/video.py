@@ -173,6 +173,10 @@ def _upright(img: np.ndarray, rot: int) -> np.ndarray:
 
 _SENTINEL = object()
 
+DECODE_THREADS = 0
+"""FFmpeg decoder threads (0 = FFmpeg's choice: one per core plus one). A tuning knob for the speed
+benchmark (``scripts/benchmark_speed.py --decode-threads``)."""
+
 
 class VideoSource:
     """Iterate the frames of a video file as upright RGB arrays with media timestamps.
@@ -200,7 +204,7 @@ class VideoSource:
         self,
         path: str | Path,
         *,
-        prefetch: int = 8,
+        prefetch: int = 4,
         stride: int = 1,
         max_fps: float | None = None,
         max_side: int | None = None,
@@ -214,6 +218,8 @@ class VideoSource:
         self.info = _info(self._container, self.path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        if DECODE_THREADS:
+            self._stream.codec_context.thread_count = DECODE_THREADS
         self.prefetch = prefetch
         self.stride = stride
         self.max_fps = max_fps
