@@ -391,6 +391,101 @@ def measure_memory(src: Path, seconds: float, spec: dict[str, Any]) -> dict[str,
     return res
 
 
+# ------------------------------------------------------------------------------ max_side study
+LOWER_BODY_IDX = list(range(23, 33))  # hips, knees, ankles, heels, feet (MediaPipe numbering)
+
+
+def _track(frames: list[Any], size: tuple[int, int], cfg: Any) -> tuple[Any, float, float]:
+    """Subject landmarks (original pixels) per frame, and model wall / CPU ms per frame."""
+    import numpy as np
+
+    from valgus.pipeline import open_estimator
+    from valgus.pose import SubjectSelector
+
+    est = open_estimator(cfg)
+    sel = SubjectSelector()
+    f0 = frames[0]
+    xy = np.full((len(frames), 33, 2), np.nan)
+    vis = np.zeros((len(frames), 33))
+    c0, t0 = _cpu(), time.perf_counter()
+    for i, f in enumerate(frames):
+        if i == 1:  # the first call initialises the graph: not part of the rate
+            c0, t0 = _cpu(), time.perf_counter()
+        p = sel.select(est(f.image, f.t, f.index, size))
+        if p is not None:
+            xy[i], vis[i] = p.xy, p.visibility
+    n = max(1, len(frames) - 1)
+    wall, cpu = 1000 * (time.perf_counter() - t0) / n, 1000 * (_cpu() - c0) / n
+    est.close()
+    del f0
+    return (xy, vis), wall, cpu
+
+
+def max_side_study(clips: list[Path], sides: list[int], spec: dict[str, Any], repeat: int) -> list[dict[str, Any]]:
+    """Model time and landmark agreement with frames scaled to ``max_side`` vs full resolution.
+
+    Errors are distances between the subject's landmarks (in original-frame pixels) found on the
+    scaled and on the full-resolution frames, as a fraction of the frame's longer side, over
+    landmarks with visibility >= 0.5 in both runs.
+    """
+    import numpy as np
+
+    from valgus.config import override
+    from valgus.video import VideoSource
+
+    out = []
+    for clip in clips:
+        print(f"[{time.strftime('%H:%M:%S')}] max_side study: {clip.name}", file=sys.stderr, flush=True)
+        runs: dict[int, Any] = {}
+        for side in [0, *sides]:
+            cfg = override(_config(spec), "pose", max_side=side)
+            with VideoSource(clip, prefetch=0, max_side=side or None) as src:
+                size = (src.info.width, src.info.height)
+                frames = list(src)
+            best = None
+            for _ in range(repeat):
+                lm, wall, cpu = _track(frames, size, cfg)
+                if best is None or wall < best[1]:
+                    best = (lm, wall, cpu)
+            runs[side] = best
+            del frames
+        (xy0, v0), w0, c0 = runs[0]
+        longer = max(size)
+        row: dict[str, Any] = {"clip": _rel(clip), "size": list(size), "num_poses": _config(spec).pose.num_poses,
+                               "full": {"model_ms": w0, "model_cpu_ms": c0}}
+        for side in sides:
+            (xy, v), w, c = runs[side]
+            ok = (v0 >= 0.5) & (v >= 0.5)
+            err = np.linalg.norm(xy - xy0, axis=2) / longer
+            lower = err[:, LOWER_BODY_IDX][ok[:, LOWER_BODY_IDX]]
+            allv = err[ok]
+            row[str(side)] = {
+                "model_ms": w, "model_cpu_ms": c,
+                "frames_with_subject": int(np.isfinite(xy[:, 0, 0]).sum()),
+                "frames_with_subject_full": int(np.isfinite(xy0[:, 0, 0]).sum()),
+                "err_median": float(np.median(allv)) if allv.size else None,
+                "err_p95": float(np.percentile(allv, 95)) if allv.size else None,
+                "lower_body_err_median": float(np.median(lower)) if lower.size else None,
+                "lower_body_err_p95": float(np.percentile(lower, 95)) if lower.size else None,
+            }
+        out.append(row)
+    return out
+
+
+def study_table(rows: list[dict[str, Any]], sides: list[int]) -> str:
+    lines = ["| clip | num_poses | model ms/f full | " + " | ".join(
+        f"{s}: model ms/f, lower-body error median / p95 (% of frame)" for s in sides) + " |",
+        "|" + "---|" * (3 + len(sides))]
+    for r in rows:
+        cells = [Path(r["clip"]).name, str(r["num_poses"]), _f(r["full"]["model_ms"])]
+        for s in sides:
+            x = r[str(s)]
+            cells.append(f"{_f(x['model_ms'])}, {_f(100 * x['lower_body_err_median'], '{:.2f}') if x['lower_body_err_median'] is not None else '-'}"
+                         f" / {_f(100 * x['lower_body_err_p95'], '{:.2f}') if x['lower_body_err_p95'] is not None else '-'}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------- report
 def summarise(clip: dict[str, Any]) -> dict[str, Any]:
     """Derived numbers: rates in fps, ratios against the model-only bound, metrics share."""
@@ -467,6 +562,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-frames", type=int, default=400, help="frames held in memory for the model-only rate")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "speed.json")
     ap.add_argument("--no-reference", action="store_true", help="skip the OpenCV + MediaPipe reference loop")
+    ap.add_argument("--max-side-study", type=int, nargs="*", default=None, metavar="SIDE",
+                    help="also compare model time and landmarks at these max_side values against full "
+                         "resolution on the .mov clips (e.g. 640 960); alone with --study-only")
+    ap.add_argument("--study-only", action="store_true", help="run only the max_side study")
+    ap.add_argument("--memory-only", action="store_true", help="run only the long-clip memory measurement")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     _quiet_native_logs()
@@ -486,7 +586,19 @@ def main(argv: list[str] | None = None) -> int:
     import mediapipe
 
     results = []
-    for clip in clips:
+    study = None
+    if a.max_side_study:
+        phone = [c for c in clips if c.suffix.lower() == ".mov"] or clips
+        study = max_side_study(phone, a.max_side_study, spec_base, repeat)
+        print(study_table(study, a.max_side_study))
+        if a.study_only:
+            out = a.out.with_name("max_side_study.json") if a.out.name == "speed.json" else a.out
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                       "max_side_study": study}, indent=1) + "\n", encoding="utf-8")
+            print(f"written: {_rel(out)}")
+            return 0
+    for clip in [] if a.memory_only else clips:
         name = clip.name
         print(f"[{time.strftime('%H:%M:%S')}] {name}", file=sys.stderr, flush=True)
         c: dict[str, Any] = {"clip": _rel(clip)}
@@ -510,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
 
     memory = None
     phone = [c for c in clips if c.suffix.lower() == ".mov"]
-    if a.memory_seconds > 0 and not a.quick and phone:
+    if a.memory_seconds > 0 and (not a.quick or a.memory_only) and phone:
         print(f"[{time.strftime('%H:%M:%S')}] memory: {a.memory_seconds:.0f} s looped clip", file=sys.stderr)
         memory = measure_memory(phone[0], a.memory_seconds, spec_base)
 
@@ -523,7 +635,10 @@ def main(argv: list[str] | None = None) -> int:
         "units": "ms per frame (ms/f), frames per second (fps), MB = 2**20 bytes; rates are the best of the repeats",
         "clips": results,
         "memory": memory,
+        "max_side_study": study,
     }
+    if a.memory_only and a.out.name == "speed.json":
+        a.out = a.out.with_name("memory.json")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
     print(table(results))
