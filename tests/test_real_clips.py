@@ -92,9 +92,10 @@ def test_two_people_oblique_does_not_mix_people():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "known miss: on this clip the first rep's collapse is mostly hip internal rotation with the "
-    "hip, knee and ankle landmarks nearly collinear, so FPPA reads ~0; the deep later rep reads "
-    "high FPPA from thigh foreshortening. See the README's limitations."))
+    "known disagreement with the label: in the first (partial) rep the right hip, knee and ankle "
+    "landmarks stay collinear (FPPA ~0, knee over the foot) while the coach points at the knee; "
+    "the deep later rep reads FPPA ~60, hip adduction +24 and the knee 0.25 leg lengths medial to "
+    "the foot, which is visible in the frames. See the README's limitations."))
 def test_single_leg_valgus_then_good_per_rep():
     a = run("front_single_leg_squat_valgus_then_good.mp4")
     reps = a.reps.reps
