@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # measure this checkout, whatever `pip install -e` points at
 SHARED_CLIPS = REPO.parent / "shared" / "clips"
 VIDEO_EXTS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif"}
 TEN_MINUTES_S = 600.0
@@ -334,29 +335,33 @@ def best_of(kind: str, spec: dict[str, Any], repeat: int) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------- memory
 def make_long_clip(src: Path, seconds: float, dst: Path) -> int:
-    """Loop ``src``'s compressed packets end to end (stream copy, no re-encoding) for ``seconds``."""
+    """Loop ``src``'s compressed packets end to end (stream copy, no re-encoding) for ``seconds``.
+
+    The muxer takes ownership of each packet's data, so the input is demuxed afresh per loop.
+    """
     import av
 
     with av.open(str(src)) as inp:
         ist = inp.streams.video[0]
-        packets = [p for p in inp.demux(ist) if p.size]
+        pts = [p.pts for p in inp.demux(ist) if p.size]
         tb = ist.time_base
-    pts = [p.pts for p in packets]
-    dts = [p.dts for p in packets]
-    span = max(pts) - min(pts)
-    step = span // max(1, len(packets) - 1)
-    period = span + step
-    loops = max(1, int(round(seconds * (1 / tb) / period)))
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        ost = out.add_stream_from_template(inp.streams.video[0])
-        n = 0
+    step = (max(pts) - min(pts)) // max(1, len(pts) - 1)
+    period = max(pts) - min(pts) + step
+    loops = max(1, int(round(seconds / float(period * tb))))
+    n = 0
+    with av.open(str(src)) as tmpl, av.open(str(dst), "w") as out:
+        ost = out.add_stream_from_template(tmpl.streams.video[0])
         for k in range(loops):
-            for p, pt, dt in zip(packets, pts, dts):
-                p.pts = pt + k * period
-                p.dts = dt + k * period if dt is not None else None
-                p.stream = ost
-                out.mux(p)
-                n += 1
+            with av.open(str(src)) as inp:
+                for p in inp.demux(inp.streams.video[0]):
+                    if not p.size:
+                        continue
+                    p.pts = p.pts + k * period
+                    if p.dts is not None:
+                        p.dts = p.dts + k * period
+                    p.stream = ost
+                    out.mux(p)
+                    n += 1
     return n
 
 
