@@ -292,13 +292,6 @@ def test_rotated_clip_with_max_side(tmp_path) -> None:
     assert _stripe_side(frames[0].image) == "top"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="valgus/video.py probe() reads rotation only from the legacy 'rotate' metadata tag; "
-    "FFmpeg >= 6 / PyAV 18 expose the display matrix on decoded frames only, so probe() reports "
-    "the coded (landscape) size and rotation 0 for phone clips, while VideoSource (which peeks "
-    "at the first frame) reports the upright size.",
-)
 def test_probe_reports_upright_size_of_rotated_clip(tmp_path) -> None:
     path = write_video(tmp_path / "rot.mp4", frame_fn=lambda i: stripe_frame(64, 48))
     patch_tkhd_matrix(path, 0, 1, -1, 0, 48, 0)

@@ -116,17 +116,17 @@ def _open_container(path: Path) -> "av.container.InputContainer":
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read a video's header: size (upright), fps, frame count, codec, rotation.
+    """Read a video's header and first frame: size (upright), fps, frame count, codec, rotation.
+
+    The first frame is decoded because FFmpeg >= 6 reports a phone clip's display-matrix rotation
+    only on decoded frames; it also proves the codec can be decoded.
 
     Raises:
-        VideoError: missing file, a directory, not a video, or a codec FFmpeg cannot decode.
+        VideoError: missing file, a directory, not a video, a codec FFmpeg cannot decode, or no
+            decodable frame.
     """
-    path = Path(path)
-    container = _open_container(path)
-    try:
-        return _info(container, path)
-    finally:
-        container.close()
+    with VideoSource(path, prefetch=0) as src:
+        return src.info
 
 
 def _info(container: "av.container.InputContainer", path: Path) -> VideoInfo:
