@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lv = sub.add_parser("live", help="check your squat live with a webcam", description=(
         "Webcam check with skeleton overlay, per-rep cues and a verdict at the end. Press q to stop."))
-    lv.add_argument("--camera", default="0", help="camera index or device/URL (default 0)")
+    lv.add_argument("--camera", default="0",
+                    help="camera index, device path or stream URL (default 0); a video file is replayed as if live")
     lv.add_argument("--width", type=int, default=1280)
     lv.add_argument("--height", type=int, default=720)
     lv.add_argument("--no-display", action="store_true", help="no window (print cues only)")

@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 
 class CameraSource:
-    """Frames from a webcam (index) or a stream URL/device path, timed by capture time."""
+    """Frames from a webcam (index), a stream URL/device path, or a video file played as if live.
+
+    Media time is the capture time for cameras and streams; for a file it is the file's own
+    timestamps, so a recording replayed through ``live`` gives the same reps at any speed.
+    """
 
     def __init__(self, spec: str, width: int = 1280, height: int = 720, *, max_failures: int = 30) -> None:
         import cv2
@@ -45,6 +49,7 @@ class CameraSource:
         self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self.spec = spec
+        self.is_file = Path(spec).is_file()
         self.max_failures = max_failures
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0) or 30.0
 
@@ -54,6 +59,8 @@ class CameraSource:
         i = 0
         while True:
             ok, bgr = self.cap.read()
+            if (not ok or bgr is None) and self.is_file:
+                return  # end of the recording
             if not ok or bgr is None:
                 fails += 1
                 if fails >= self.max_failures:
@@ -61,8 +68,11 @@ class CameraSource:
                 time.sleep(0.01)
                 continue
             fails = 0
-            # live media time = capture time since the start of the session
-            yield Frame(i, time.monotonic() - t0, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
+            if self.is_file:  # the file's frame clock (constant frame rate, as analyze decodes it)
+                t = i / self.fps
+            else:  # live media time = capture time since the start of the session
+                t = time.monotonic() - t0
+            yield Frame(i, t, self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB))
             i += 1
 
     def close(self) -> None:
