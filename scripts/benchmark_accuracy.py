@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,11 +309,25 @@ def run(kind: str, workers: int = 2, keep: Path | None = None) -> dict[str, Any]
     with tempfile.TemporaryDirectory() as tmp:
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        rows: list[dict[str, Any]] = []
+
+        def done(r: dict[str, Any]) -> None:
+            rows.append(r)
+            print(f"[{len(rows):3d}/{len(cases)}] {r['name']}: det {r['detection_rate']:.2f} "
+                  f"FPPA MAE {r['fppa_joint_mae'] if r['fppa_joint_mae'] is not None else float('nan'):.1f} "
+                  f"(render {r['render_s']} s, analyze {r['analyze_s']} s)",
+                  file=sys.stderr, flush=True)
+
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                rows = list(pool.map(run_case, cases, [work] * len(cases)))
+                futures = [pool.submit(run_case, c, work) for c in cases]
+                for fut in as_completed(futures):
+                    done(fut.result())
         else:
-            rows = [run_case(c, work) for c in cases]
+            for c in cases:
+                done(run_case(c, work))
+        order = {c.name: i for i, c in enumerate(cases)}
+        rows.sort(key=lambda r: order[r["name"]])
     return {
         "schema": "valgus-accuracy/1",
         "grid": kind,
