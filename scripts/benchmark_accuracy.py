@@ -37,6 +37,7 @@ import argparse
 import csv
 import json
 import math
+import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -319,7 +320,9 @@ def run(kind: str, workers: int = 2, keep: Path | None = None) -> dict[str, Any]
                   file=sys.stderr, flush=True)
 
         if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: a forked child inherits the parent's GL/EGL state (if any) and hangs.
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 futures = [pool.submit(run_case, c, work) for c in cases]
                 for fut in as_completed(futures):
                     done(fut.result())

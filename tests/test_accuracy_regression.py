@@ -8,8 +8,9 @@ Regenerate the baseline with ``python scripts/benchmark_accuracy.py`` after an i
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,11 @@ HIGHER_IS_BETTER = {
 
 
 def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_accuracy", REPO / "scripts" / "benchmark_accuracy.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    # Imported by name from scripts/ so the benchmark's spawned worker processes can import it too.
+    scripts = str(REPO / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module("benchmark_accuracy")
 
 
 @pytest.fixture(scope="module")
