@@ -60,6 +60,17 @@ CLIPS: list[ClipSpec] = [
         seed=2,
     ),
     ClipSpec(
+        "single_leg_squat_left_collapse_mirrored",
+        body="male_average",
+        motion=MotionParams(
+            "single_leg_squat", side="left", reps=2, depth_deg=60, arms="crossed",
+            descent_s=1.3, ascent_s=1.1, valgus_left_deg=15, pelvic_drop_deg=6,
+            fault_reps=(2,),
+        ),
+        camera=CameraParams(mirrored=True),
+        seed=5,
+    ),
+    ClipSpec(
         "single_leg_squat_right_good_yaw20",
         body="male_tall_lean",
         motion=MotionParams(
