@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from valgus.synth.body import BodyModel
 from valgus.synth.kinematics import (
     ARM_PRESETS,
+    ArmAngles,
     SIDES,
     BodyPose,
     LegTarget,
@@ -44,6 +45,11 @@ class MotionParams:
     pelvic drop (the free side drops) at depth in single-leg stance. ``trunk_lean_deg``: lateral
     trunk lean toward the stance leg at depth (for the squat: toward ``side``). These faults
     are applied on the reps listed in ``fault_reps`` (1-based; ``None`` = every rep).
+
+    Timing: a rep lasts ``descent_s + pause_bottom_s + ascent_s + pause_top_s`` after a
+    ``lead_in_s`` of standing. A step-up uses only that total: lead foot onto the box (18 %),
+    rise onto it (30 %), stand (8 %), lower (27 %), lead foot back down (15 %). ``depth_deg`` is
+    the working knee's peak flexion for the squats; for the step-up the box height sets it.
     """
 
     exercise: Exercise = "squat"
@@ -195,7 +201,7 @@ class Motion:
             return self._single_leg(rep, phase)
         return self._step_up(rep, phase)
 
-    def _arms(self) -> dict[str, object]:
+    def _arms(self) -> dict[str, ArmAngles]:
         return {s: ARM_PRESETS[self.p.arms] for s in SIDES}
 
     def _squat(self, rep: int, phase: float) -> tuple[BodyPose, FrameState]:
