@@ -22,7 +22,14 @@ exist; for single-leg squats and step-ups only the working leg, for squats both 
 - ``valgus_flag_accuracy``, ``pelvic_drop_flag_accuracy``: per true rep, whether the pipeline's
   rep (the one whose deepest frame is nearest) flags it (category mild or worse) exactly when the
   truth labels it.
-- ``pelvic_drop_mae``: single-leg tasks, pipeline pelvic drop (image) vs 3D truth, working leg.
+- ``pelvic_drop_bias`` / ``_mae``, ``trunk_lean_bias`` / ``_mae``: single-leg tasks, the
+  pipeline's pelvic drop and trunk lean for the working leg against the 3D truth, over the
+  frames inside the reps; ``*_deepest`` lists [truth, pipeline] at each deepest frame.
+
+Table columns: det = detection rate; biasJ/maeJ/maxJ and biasS/maeS = FPPA error against the
+joint-centre and the surface-keypoint truth; sign; deepJ/deepS = error at the deepest frames;
+reps = rep count exact; vflag/dflag = valgus / pelvic-drop flag accuracy; dropB/dropE = pelvic
+drop bias / MAE; leanE = trunk lean MAE.
 
 Usage::
 
@@ -208,8 +215,22 @@ def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict 
     res["deepest_pred_fppa"] = [None if not np.isfinite(pred(f"{legs[0]}_fppa_deg")[d])
                                 else round(float(pred(f"{legs[0]}_fppa_deg")[d]), 2) for d in deep]
     if ex != "squat":
-        err = pred(f"{side}_pelvic_drop_deg") - tf[f"{side}_pelvic_drop_deg"]
-        res["pelvic_drop_mae"] = _nan_stats(err)["mae"]
+        # Pelvis and trunk of the working (stance) leg, against the 3D truth, over the frames
+        # where the working leg carries the body (inside the true reps).
+        inside = np.zeros(n, bool)
+        for r in truth["reps"]:
+            inside[r["start_frame"]:r["end_frame"] + 1] = True
+        for metric in ("pelvic_drop", "trunk_lean"):
+            err = pred(f"{side}_{metric}_deg") - tf[f"{side}_{metric}_deg"]
+            err[~inside] = np.nan
+            st = _nan_stats(err)
+            res[f"{metric}_bias"], res[f"{metric}_mae"] = st["bias"], st["mae"]
+            res[f"{metric}_deepest"] = [
+                [round(float(tf[f"{side}_{metric}_deg"][d]), 2),
+                 None if not np.isfinite(pred(f"{side}_{metric}_deg")[d])
+                 else round(float(pred(f"{side}_{metric}_deg")[d]), 2)]
+                for d in deep
+            ]
     res["reps_truth"] = len(truth["reps"])
     if reps_json is not None:
         preps = reps_json.get("reps", [])
@@ -267,7 +288,8 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ["detection_rate", "fppa_joint_bias", "fppa_joint_mae", "fppa_joint_max",
             "fppa_surface_bias", "fppa_surface_mae", "fppa_surface_max", "sign_agreement",
             "deepest_mae_joint", "deepest_mae_surface", "rep_count_exact",
-            "valgus_flag_accuracy", "pelvic_drop_flag_accuracy", "pelvic_drop_mae"]
+            "valgus_flag_accuracy", "pelvic_drop_flag_accuracy", "pelvic_drop_bias",
+            "pelvic_drop_mae", "trunk_lean_bias", "trunk_lean_mae"]
     out: dict[str, Any] = {"n_clips": len(rows)}
     for k in keys:
         vals = [r[k] for r in rows if r.get(k) is not None]
@@ -293,14 +315,16 @@ def print_table(title: str, groups: dict[str, Any]) -> None:
             ("biasS", "fppa_surface_bias", "{:+.1f}"), ("maeS", "fppa_surface_mae", "{:.1f}"),
             ("sign", "sign_agreement", "{:.2f}"), ("deepJ", "deepest_mae_joint", "{:.1f}"),
             ("deepS", "deepest_mae_surface", "{:.1f}"), ("reps", "rep_count_exact", "{:.2f}"),
-            ("vflag", "valgus_flag_accuracy", "{:.2f}"), ("dflag", "pelvic_drop_flag_accuracy", "{:.2f}")]
+            ("vflag", "valgus_flag_accuracy", "{:.2f}"), ("dflag", "pelvic_drop_flag_accuracy", "{:.2f}"),
+            ("dropB", "pelvic_drop_bias", "{:+.1f}"), ("dropE", "pelvic_drop_mae", "{:.1f}"),
+            ("leanE", "trunk_lean_mae", "{:.1f}")]
     print(f"\n{title}")
-    print(f"{'group':34s} {'n':>3s} " + " ".join(f"{c:>6s}" for c, _, _ in cols))
+    print(f"{'group':34s} {'n':>3s} " + " ".join(f"{c:>5s}" for c, _, _ in cols))
     for name, g in groups.items():
         cells = []
         for _, k, fmt in cols:
             v = g.get(k)
-            cells.append(f"{'-' if v is None else fmt.format(v):>6s}")
+            cells.append(f"{'-' if v is None else fmt.format(v):>5s}")
         print(f"{name:34s} {g['n_clips']:3d} " + " ".join(cells))
 
 
