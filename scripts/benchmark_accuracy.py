@@ -35,7 +35,7 @@ Usage::
 
     python scripts/benchmark_accuracy.py            # full grid, writes benchmarks/accuracy.json
     python scripts/benchmark_accuracy.py --quick    # smaller grid
-    python scripts/benchmark_accuracy.py --subset regression --out /tmp/acc.json
+    python scripts/benchmark_accuracy.py --subset regression --out acc.json
 """
 
 from __future__ import annotations
