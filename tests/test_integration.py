@@ -23,11 +23,15 @@ _CACHE: dict[str, object] = {}
 
 
 def analysed(name: str):
-    """analyze_video on a sample clip, once per session."""
+    """analyze_video on a sample clip, once per session (``--mirrored`` for mirrored renders)."""
+    from valgus.config import Config, override
     from valgus.pipeline import analyze_video
 
     if name not in _CACHE:
-        _CACHE[name] = analyze_video(SAMPLES / name)
+        t = SAMPLES / name.replace(".mp4", ".truth.json")
+        mirrored = bool(truth(t).get("mirrored")) if t.exists() else False
+        cfg = override(Config(), "video", mirrored=mirrored)
+        _CACHE[name] = analyze_video(SAMPLES / name, cfg)
     return _CACHE[name]
 
 
