@@ -389,9 +389,10 @@ def measure_memory(src: Path, seconds: float, spec: dict[str, Any]) -> dict[str,
     res["peak_rss_10min_mb_extrapolated"] = b["peak_rss_mb"] + slope * (TEN_MINUTES_S * fps - b["frames"])
     s = b.get("rss_samples") or []
     if len(s) >= 4:
-        half = s[len(s) // 2:]
-        (n0, m0), (n1, m1) = half[0], half[-1]
-        res["tracking_rss_growth_kb_per_frame"] = (m1 - m0) * 1024 / max(1, n1 - n0)
+        import numpy as np
+
+        half = np.array(s[len(s) // 2:], dtype=float)  # least squares: RSS wobbles by a few queued frames
+        res["tracking_rss_growth_kb_per_frame"] = float(np.polyfit(half[:, 0], half[:, 1], 1)[0] * 1024)
         res["rss_samples"] = s
     return res
 

@@ -56,8 +56,11 @@ def write_annotated(
     scale = np.ones(2)
     _release_free_heap()
     try:
+        # Encoding is this pass's bottleneck (x264 on both cores): one decoder thread and a short
+        # queue keep up with it and hold less memory (about 25 MB less at 1080x1920).
         with VideoSource(
-            analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None, max_side=max_side or None
+            analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None, max_side=max_side or None,
+            prefetch=2, threads=1,
         ) as src:
             frames = src
             if progress:

@@ -195,6 +195,7 @@ class VideoSource:
         max_side: if set, frames whose longer side exceeds it are scaled down by FFmpeg while
             converting to RGB (landmarks are still reported in original-frame pixels by the
             pose adapter, which scales by ``VideoInfo`` size).
+        threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, 0 = FFmpeg's choice).
 
     Damaged streams are decoded as far as possible: undecodable packets are skipped and counted
     in :attr:`stats`; media time keeps the true timestamps, so gaps show as gaps.
@@ -208,6 +209,7 @@ class VideoSource:
         stride: int = 1,
         max_fps: float | None = None,
         max_side: int | None = None,
+        threads: int | None = None,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
@@ -218,8 +220,9 @@ class VideoSource:
         self.info = _info(self._container, self.path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
-        if DECODE_THREADS:
-            self._stream.codec_context.thread_count = DECODE_THREADS
+        threads = DECODE_THREADS if threads is None else threads
+        if threads:
+            self._stream.codec_context.thread_count = threads
         self.prefetch = prefetch
         self.stride = stride
         self.max_fps = max_fps
