@@ -365,13 +365,20 @@ def make_long_clip(src: Path, seconds: float, dst: Path) -> int:
     return n
 
 
-def measure_memory(src: Path, seconds: float, spec: dict[str, Any]) -> dict[str, Any]:
+def measure_memory(src: Path, seconds: float, spec: dict[str, Any], *, direct: bool = False) -> dict[str, Any]:
+    """Peak RSS of analyze (with annotated.mp4, in a subprocess) on ``src`` looped to ``seconds``.
+
+    ``direct``: one run at that length (use 600 for the 10-minute figure); otherwise runs at
+    ``seconds / 4`` and ``seconds`` and extrapolates the peak linearly to 10 minutes.
+    """
+    lengths = [seconds] if direct else [seconds / 4, seconds]
     res: dict[str, Any] = {"source": _rel(src), "method": (
-        "phone clip packets looped (stream copy) to two lengths; analyze with annotated.mp4 in a subprocess; "
-        "peak RSS (VmHWM) extrapolated linearly to 10 minutes; RSS sampled every 100 frames during tracking")}
+        f"phone clip packets looped (stream copy) to {' and '.join(f'{x:.0f}' for x in lengths)} s; analyze with "
+        "annotated.mp4 in a subprocess; peak RSS = VmHWM" + ("" if direct else ", extrapolated linearly to 10 minutes")
+        + "; RSS sampled every 100 frames during tracking")}
     runs = []
     with tempfile.TemporaryDirectory(prefix="valgus-bench-long-") as tmp:
-        for secs in (seconds / 4, seconds):
+        for secs in lengths:
             clip = Path(tmp) / f"long_{int(secs)}s.mov"
             frames = make_long_clip(src, secs, clip)
             r = run_child("e2e", dict(spec, clip=str(clip), video=True, sample_rss=True))
@@ -379,20 +386,26 @@ def measure_memory(src: Path, seconds: float, spec: dict[str, Any]) -> dict[str,
             r["clip_frames"] = frames
             runs.append(r)
             clip.unlink()
-    res["runs"] = [{k: r.get(k) for k in ("clip_seconds", "clip_frames", "peak_rss_mb", "wall_s", "error")} for r in runs]
+    keep = ("clip_seconds", "clip_frames", "peak_rss_mb", "wall_s", "timings", "annotated_mb", "error")
+    res["runs"] = [{k: r.get(k) for k in keep if k in r} for r in runs]
     if any("error" in r for r in runs):
         return res
-    (a, b) = runs
-    slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) / max(1, b["frames"] - a["frames"])
-    fps = b["frames"] / b["clip_seconds"]
-    res["peak_growth_kb_per_frame"] = slope * 1024
-    res["peak_rss_10min_mb_extrapolated"] = b["peak_rss_mb"] + slope * (TEN_MINUTES_S * fps - b["frames"])
+    b = runs[-1]
+    if len(runs) == 2:
+        a = runs[0]
+        slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) / max(1, b["frames"] - a["frames"])
+        fps = b["frames"] / b["clip_seconds"]
+        res["peak_growth_kb_per_frame"] = slope * 1024
+        res["peak_rss_10min_mb_extrapolated"] = b["peak_rss_mb"] + slope * (TEN_MINUTES_S * fps - b["frames"])
+    elif b["clip_seconds"] >= TEN_MINUTES_S:
+        res["peak_rss_10min_mb_measured"] = b["peak_rss_mb"]
     s = b.get("rss_samples") or []
     if len(s) >= 4:
         import numpy as np
 
         half = np.array(s[len(s) // 2:], dtype=float)  # least squares: RSS wobbles by a few queued frames
         res["tracking_rss_growth_kb_per_frame"] = float(np.polyfit(half[:, 0], half[:, 1], 1)[0] * 1024)
+        res["tracking_rss_first_last_mb"] = [s[0][1], s[-1][1]]
         res["rss_samples"] = s
     return res
 
@@ -572,7 +585,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="also compare model time and landmarks at these max_side values against full "
                          "resolution on the .mov clips (e.g. 640 960); alone with --study-only")
     ap.add_argument("--study-only", action="store_true", help="run only the max_side study")
-    ap.add_argument("--memory-only", action="store_true", help="run only the long-clip memory measurement")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="run only the long-clip memory measurement (updates 'memory' in an existing --out file)")
+    ap.add_argument("--memory-direct", action="store_true",
+                    help="one memory run at --memory-seconds (e.g. 600) instead of two runs and an extrapolation")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     _quiet_native_logs()
@@ -630,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     phone = [c for c in clips if c.suffix.lower() == ".mov"]
     if a.memory_seconds > 0 and (not a.quick or a.memory_only) and phone:
         print(f"[{time.strftime('%H:%M:%S')}] memory: {a.memory_seconds:.0f} s looped clip", file=sys.stderr)
-        memory = measure_memory(phone[0], a.memory_seconds, spec_base)
+        memory = measure_memory(phone[0], a.memory_seconds, spec_base, direct=a.memory_direct)
 
     doc = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -643,11 +659,20 @@ def main(argv: list[str] | None = None) -> int:
         "memory": memory,
         "max_side_study": study,
     }
-    if a.memory_only and a.out.name == "speed.json":
-        a.out = a.out.with_name("memory.json")
+    if a.memory_only and a.out.exists():  # keep the clip measurements of an earlier full run
+        prev = json.loads(a.out.read_text(encoding="utf-8"))
+        prev["memory"] = memory
+        prev.setdefault("settings", {})["memory_measured"] = doc["created"]
+        doc = prev
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
-    print(table(results))
+    if results:
+        print(table(results))
+    if memory and "peak_rss_10min_mb_measured" in memory:
+        print(f"\nmemory: 10 min ({memory['runs'][0]['clip_frames']} frames, 1080x1920, with annotated.mp4): peak RSS "
+              f"{memory['peak_rss_10min_mb_measured']:.0f} MB; tracking RSS {memory['tracking_rss_first_last_mb'][0]:.0f}"
+              f" -> {memory['tracking_rss_first_last_mb'][1]:.0f} MB "
+              f"({memory.get('tracking_rss_growth_kb_per_frame', float('nan')):.1f} kB/frame)")
     if memory and "peak_rss_10min_mb_extrapolated" in memory:
         print(f"\nmemory: peak RSS {memory['runs'][0]['peak_rss_mb']:.0f} MB ({memory['runs'][0]['clip_seconds']:.0f} s), "
               f"{memory['runs'][1]['peak_rss_mb']:.0f} MB ({memory['runs'][1]['clip_seconds']:.0f} s); "
