@@ -492,14 +492,14 @@ def max_side_study(clips: list[Path], sides: list[int], spec: dict[str, Any], re
 
 
 def study_table(rows: list[dict[str, Any]], sides: list[int]) -> str:
-    lines = ["| clip | num_poses | model ms/f full | " + " | ".join(
-        f"{s}: model ms/f, lower-body error median / p95 (% of frame)" for s in sides) + " |",
+    lines = ["| clip | num_poses | full size: model ms/f wall / CPU | " + " | ".join(
+        f"max_side {s}: model ms/f wall / CPU; lower-body error median / p95 (% of frame)" for s in sides) + " |",
         "|" + "---|" * (3 + len(sides))]
     for r in rows:
-        cells = [Path(r["clip"]).name, str(r["num_poses"]), _f(r["full"]["model_ms"])]
+        cells = [Path(r["clip"]).name, str(r["num_poses"]), f"{_f(r['full']['model_ms'])} / {_f(r['full']['model_cpu_ms'])}"]
         for s in sides:
             x = r[str(s)]
-            cells.append(f"{_f(x['model_ms'])}, {_f(100 * x['lower_body_err_median'], '{:.2f}') if x['lower_body_err_median'] is not None else '-'}"
+            cells.append(f"{_f(x['model_ms'])} / {_f(x['model_cpu_ms'])}; {_f(100 * x['lower_body_err_median'], '{:.2f}') if x['lower_body_err_median'] is not None else '-'}"
                          f" / {_f(100 * x['lower_body_err_p95'], '{:.2f}') if x['lower_body_err_p95'] is not None else '-'}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -589,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="run only the long-clip memory measurement (updates 'memory' in an existing --out file)")
     ap.add_argument("--memory-direct", action="store_true",
                     help="one memory run at --memory-seconds (e.g. 600) instead of two runs and an extrapolation")
+    ap.add_argument("--print", dest="print_json", type=Path, metavar="JSON",
+                    help="print the tables of an earlier run's JSON and exit")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     _quiet_native_logs()
@@ -597,6 +599,16 @@ def main(argv: list[str] | None = None) -> int:
         kind, spec = a.child[0], json.loads(a.child[1])
         r = child_e2e(spec) if kind == "e2e" else child_reference(spec)
         print(json.dumps(r))
+        return 0
+
+    if a.print_json:
+        doc = json.loads(a.print_json.read_text(encoding="utf-8"))
+        if doc.get("clips"):
+            print(table([c for c in doc["clips"] if "summary" in c]))
+        if doc.get("max_side_study"):
+            sides = sorted({int(k) for r in doc["max_side_study"] for k in r if k.isdigit()})
+            print()
+            print(study_table(doc["max_side_study"], sides))
         return 0
 
     repeat = 1 if a.quick else max(1, a.repeat)
@@ -613,12 +625,15 @@ def main(argv: list[str] | None = None) -> int:
         phone = [c for c in clips if c.suffix.lower() == ".mov"] or clips
         study = max_side_study(phone, a.max_side_study, spec_base, repeat)
         print(study_table(study, a.max_side_study))
-        if a.study_only:
-            out = a.out.with_name("max_side_study.json") if a.out.name == "speed.json" else a.out
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps({"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                       "max_side_study": study}, indent=1) + "\n", encoding="utf-8")
-            print(f"written: {_rel(out)}")
+        if a.study_only:  # merged into an existing --out file, replacing rows of the same clip and num_poses
+            prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+            new_keys = {(r["clip"], r["num_poses"]) for r in study}
+            rows = [r for r in prev.get("max_side_study") or [] if (r["clip"], r["num_poses"]) not in new_keys]
+            prev["max_side_study"] = rows + study
+            prev.setdefault("settings", {})["max_side_study_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            a.out.parent.mkdir(parents=True, exist_ok=True)
+            a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
+            print(f"written: {_rel(a.out)}")
             return 0
     for clip in [] if a.memory_only else clips:
         name = clip.name
