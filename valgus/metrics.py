@@ -26,7 +26,7 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "time_s": ("s", "media time of the frame (presentation timestamp)"),
     "detected": ("0/1", "1 if the subject was found in this frame"),
     "n_people": ("count", "people the pose model found in this frame"),
-    "{side}_fppa_deg": ("deg", "frontal-plane projection angle, + = valgus (knee medial to the hip-ankle line)"),
+    "{side}_fppa_deg": ("deg", "frontal-plane projection angle, + = valgus (knee medial to the hip-ankle line); empty when the thigh is too foreshortened to measure"),
     "{side}_hip_adduction_deg": ("deg", "2D hip adduction: femur vs the perpendicular to the pelvis line, + = adduction"),
     "{side}_knee_flexion_deg": ("deg", "3D knee flexion from world landmarks, 0 = straight"),
     "{side}_knee_flexion_2d_deg": ("deg", "knee angle in the image plane (flexion only in a side view)"),
@@ -127,8 +127,9 @@ def compute_metrics(
         hip, knee, ankle = xy[:, L["hip"]], xy[:, L["knee"]], xy[:, L["ankle"]]
         other_hip = xy[:, L["other_hip"]]
         side_sign = 1.0 if s == "left" else -1.0
-        out[f"{s}_fppa_deg"] = g.fppa_deg(hip, knee, ankle, other_hip)
-        out[f"{s}_hip_adduction_deg"] = g.hip_adduction_2d_deg(hip, knee, other_hip)
+        measurable = thigh_measurable(hip, knee)
+        out[f"{s}_fppa_deg"] = np.where(measurable, g.fppa_deg(hip, knee, ankle, other_hip), np.nan)
+        out[f"{s}_hip_adduction_deg"] = np.where(measurable, g.hip_adduction_2d_deg(hip, knee, other_hip), np.nan)
         flex3 = g.knee_flexion_deg(world[:, L["hip"]], world[:, L["knee"]], world[:, L["ankle"]])
         out[f"{s}_knee_flexion_deg"] = flex3
         out[f"{s}_knee_flexion_2d_deg"] = g.knee_flexion_deg(hip, knee, ankle)
@@ -161,6 +162,26 @@ def compute_metrics(
     out["flags"] = quality_flags(raw if raw is not None else track, width=width, height=height, min_visibility=min_visibility)
     assert all(len(v) == n for v in out.values())
     return {k: out[k] for k in column_names()}
+
+
+MIN_THIGH_FRACTION = 0.3
+
+
+def thigh_measurable(hip: FloatArray, knee: FloatArray, fraction: float = MIN_THIGH_FRACTION) -> np.ndarray:
+    """Frames where the thigh is long enough in the image for a frontal-plane angle.
+
+    When the thigh points at the camera (deep squats, pistols: hip flexion beyond ~70 deg) its
+    image shrinks towards a point and the direction of hip -> knee, and so FPPA and 2D hip
+    adduction, become noise that can flip between +180 and -180. A thigh shorter than
+    ``fraction`` of its standing image length (90th percentile over the clip) is unmeasurable.
+    """
+    length = np.linalg.norm(knee - hip, axis=-1)
+    ok = np.isfinite(length)
+    if not ok.any():
+        return np.zeros(len(length), dtype=bool)
+    standing = float(np.percentile(length[ok], 90))
+    with np.errstate(invalid="ignore"):
+        return length >= fraction * standing
 
 
 def floor_level(ankles_y: FloatArray) -> float:

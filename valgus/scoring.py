@@ -249,7 +249,10 @@ def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: 
     seg = rise[rep.start : rep.end + 1]
     top = rep.start + (int(np.nanargmax(seg)) if np.isfinite(seg).any() else 0)
     a = rep.start
-    while a > 0 and np.isfinite(raise_lead[a - 1]) and raise_lead[a - 1] > LIFT_T:
+    t = metrics["time_s"]
+    # walk back while the lead foot is up, at most 2 s (a foot that merely looks higher, e.g.
+    # from perspective, must not stretch the rep back to the start of the clip)
+    while a > 0 and np.isfinite(raise_lead[a - 1]) and raise_lead[a - 1] > LIFT_T and t[rep.start] - t[a - 1] <= 2.0:
         a -= 1
     idx = np.arange(a, top + 1)
     on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > STEP_T)
@@ -408,6 +411,18 @@ def _valgus_flag_unilateral(ex: str, fppa: float, th: ThresholdConfig, leg: str)
     return Flag("dynamic_knee_valgus", _categorise(fppa, b, mi, ma), fppa, mi, band, src, "FPPA at the deepest frame", leg)
 
 
+def _at_or_near(col: np.ndarray, i: int, sl: slice) -> float:
+    """The value at frame ``i``; if it is not measurable there (e.g. the thigh points at the
+    camera at the bottom of a deep squat), the value at the nearest measurable frame of the rep."""
+    if np.isfinite(col[i]):
+        return float(col[i])
+    idx = np.arange(sl.start, sl.stop)
+    ok = idx[np.isfinite(col[idx])]
+    if ok.size == 0:
+        return float("nan")
+    return float(col[ok[np.argmin(np.abs(ok - i))]])
+
+
 def score_rep(
     number: int, rep: Rep, exercise: str, side: str, metrics: dict[str, np.ndarray],
     baseline: dict[str, float], extra: dict[str, np.ndarray], th: ThresholdConfig,
@@ -424,12 +439,12 @@ def score_rep(
         for key in ("fppa_deg", "hip_adduction_deg", "knee_medial_offset", "pelvic_drop_deg", "trunk_lean_deg",
                     "knee_flexion_deg", "hip_internal_rotation_deg", "hip_ir_confidence"):
             col = metrics[f"{s}_{key}"]
-            v[key] = float(col[i])
+            v[key] = _at_or_near(col, i, sl)
             seg = col[sl]
             v[f"{key}_peak"] = float(np.nanmax(seg)) if np.isfinite(seg).any() else float("nan")
             b = baseline.get(f"{s}_{key}", float("nan"))
             v[f"{key}_standing"] = b
-            v[f"{key}_change"] = float(col[i] - b) if np.isfinite(b) else float("nan")
+            v[f"{key}_change"] = float(v[key] - b) if np.isfinite(b) else float("nan")
         v["heel_lift"] = float(extra[f"{s}_heel_lift"][i])
         values[s] = v
         if exercise == "squat":
