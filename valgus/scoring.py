@@ -51,6 +51,7 @@ class Flag:
     source: str
     basis: str  # what the value is (e.g. "FPPA change from standing")
     leg: str = "both"  # the leg the finding is about: left, right or both
+    assessed: bool = True  # False when the camera view cannot support the finding (then ignored)
 
 
 @dataclass
@@ -73,7 +74,8 @@ class RepScore:
 
     def worst(self, name: str, leg: str | None = None) -> Category:
         """The worst category of flag ``name`` (for ``leg``, counting flags about both legs)."""
-        cats = [f.category for f in self.flags if f.name == name and (leg is None or f.leg in (leg, "both"))]
+        cats = [f.category for f in self.flags
+                if f.assessed and f.name == name and (leg is None or f.leg in (leg, "both"))]
         return max(cats, key=lambda c: _ORDER[c]) if cats else "none"
 
 
@@ -598,6 +600,11 @@ def score_clip(analysis: Any, *, exercise: str | None = None, baseline: dict[str
         base.update({k: v for k, v in baseline.items() if k in base})
     cam = camera_check(analysis, cfg)
     scored = [score_rep(k + 1, rep, ex, side, m, base, extra, cfg.thresholds) for k, (rep, ex, side) in enumerate(named)]
+    if not cam.ok:  # values stay reported, but no flag is raised from a view that cannot support it
+        from dataclasses import replace as _replace
+
+        for r in scored:
+            r.flags = [_replace(f, assessed=False) for f in r.flags]
     exs = sorted({r.exercise for r in scored})
     ex_name = exercise or ("+".join(exs) if exs else "unknown")
     v, reasons, plan = verdict(scored, cam, cfg.thresholds)
