@@ -1,0 +1,208 @@
+"""Exercise recognition, flags and the verdict rules on synthetic signals with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from valgus.config import Config, ThresholdConfig
+from valgus.scoring import (
+    CameraCheck,
+    Flag,
+    RepScore,
+    _categorise,
+    _categorise_below,
+    find_reps,
+    stance_of,
+    verdict,
+)
+
+FPS = 30.0
+
+
+def _metrics(n: int, *, H: np.ndarray, balance: np.ndarray, fl: np.ndarray, fr: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns find_reps reads, everything else NaN."""
+    t = np.arange(n) / FPS
+    m = {
+        "time_s": t,
+        "frame": np.arange(n),
+        "hip_above_floor": H,
+        "balance": balance,
+        "left_foot_raise": fl,
+        "right_foot_raise": fr,
+    }
+    for s in ("left", "right"):
+        m[f"{s}_knee_flexion_2d_deg"] = np.full(n, np.nan)
+    return m
+
+
+def _dips(n_reps: int, depth: float, *, rest_s: float = 1.0, rep_s: float = 2.0) -> np.ndarray:
+    """Standing height 1.0 with ``n_reps`` cosine dips of ``depth`` leg lengths."""
+    seg = [np.ones(int(rest_s * FPS))]
+    for _ in range(n_reps):
+        k = np.arange(int(rep_s * FPS))
+        seg.append(1.0 - depth * 0.5 * (1 - np.cos(2 * np.pi * k / len(k))))
+        seg.append(np.ones(int(rest_s * FPS)))
+    return np.concatenate(seg)
+
+
+# --- categories -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (5.9, "none"),        # just under the 6 deg Kinect cut-off
+    (6.0, "borderline"),  # at the cut-off
+    (9.9, "borderline"),
+    (10.0, "mild"),       # default single-leg squat 'mild'
+    (16.8, "marked"),     # PFP women mean
+    (float("nan"), "none"),
+])
+def test_categorise_sls_fppa(value, expected):
+    th = ThresholdConfig()
+    assert _categorise(value, th.sls_fppa_borderline, th.sls_fppa_mild, th.sls_fppa_marked) == expected
+
+
+@pytest.mark.parametrize("ratio, expected", [
+    (1.10, "none"),       # knees wider than standing
+    (0.90, "borderline"),
+    (0.80, "mild"),
+    (0.70, "marked"),
+    (0.50, "marked"),
+])
+def test_categorise_knee_width(ratio, expected):
+    assert _categorise_below(ratio, 0.90, 0.80, 0.70) == expected
+
+
+# --- reps and exercises -----------------------------------------------------------------------
+
+def test_double_leg_squats_found_and_named():
+    H = _dips(3, 0.3)
+    n = len(H)
+    m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
+    reps = find_reps(m["time_s"], m, Config())
+    assert [(ex, leg) for _, ex, leg in reps] == [("squat", "both")] * 3
+    # deepest frame = bottom of each cosine dip: rest 30 + 60 per (rep+rest) + 30 into the rep
+    assert [r.deepest for r, _, _ in reps] == [30 + 30, 30 + 90 + 30, 30 + 180 + 30]
+
+
+def test_single_leg_squat_stance_from_balance():
+    H = _dips(2, 0.2)
+    n = len(H)
+    m = _metrics(n, H=H, balance=np.full(n, 0.9), fl=np.full(n, 0.1), fr=np.zeros(n))
+    reps = find_reps(m["time_s"], m, Config())
+    assert [(ex, leg) for _, ex, leg in reps] == [("single_leg_squat", "right")] * 2
+
+
+def test_exercise_override():
+    H = _dips(1, 0.3)
+    n = len(H)
+    m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
+    (rep, ex, leg), = find_reps(m["time_s"], m, Config(), exercise="single_leg_squat")
+    assert ex == "single_leg_squat" and leg in ("left", "right")
+
+
+def test_step_up_lead_leg_and_loaded_frame():
+    """Lead (left) foot onto a 0.3-leg step at 1.0 s, trailing foot up at 1.5 s, hips rise, down again."""
+    n = int(6 * FPS)
+    t = np.arange(n) / FPS
+    fl = np.where((t >= 1.0) & (t < 4.5), 0.3, 0.0)
+    fr = np.where((t >= 1.5) & (t < 4.0), 0.3, 0.0)
+    H = 1.0 + 0.3 * np.clip(np.minimum((t - 1.5) / 1.0, (4.0 - t) / 0.5), 0, 1)
+    m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=fl, fr=fr)
+    reps = find_reps(t, m, Config())
+    assert len(reps) == 1
+    rep, ex, lead = reps[0]
+    assert (ex, lead) == ("step_up", "left")
+    # loaded frame: first frame with the lead foot up and the trailing foot off the floor (1.5 s)
+    assert rep.deepest == int(1.5 * FPS)
+    assert rep.start <= int(1.0 * FPS) + 1  # the rep starts when the lead foot leaves the floor
+
+
+def test_no_reps_when_standing_still():
+    n = 200
+    m = _metrics(n, H=np.ones(n), balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
+    assert find_reps(m["time_s"], m, Config()) == []
+
+
+def test_stance_of_is_none_for_centred_balance():
+    n = 50
+    m = _metrics(n, H=np.ones(n), balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
+    assert stance_of(m, slice(0, n)) is None
+
+
+# --- verdict rules ----------------------------------------------------------------------------
+
+def _rep(number: int, flags: list[Flag], *, leg: str = "left", values: dict | None = None, partial: bool = False) -> RepScore:
+    v = values or {leg: {"hip_adduction_deg_change": 0.0, "heel_lift": 0.0}}
+    return RepScore(number, "single_leg_squat", leg, 0.0, 1.0, 2.0, 0, 30, 60, partial, 0.2, v, flags)
+
+
+def _flag(name: str, cat: str, leg: str = "left", value: float = 0.0) -> Flag:
+    return Flag(name, cat, value, 10.0, 6.0, "test", "test", leg)  # type: ignore[arg-type]
+
+
+OK_CAM = CameraCheck("frontal", 3.0, True)
+
+
+def test_cannot_assess_when_camera_says_so():
+    cam = CameraCheck("side", 70.0, False, ["the camera sees the subject from the side"], ["face the camera"])
+    v, reasons, plan = verdict([_rep(1, [_flag("dynamic_knee_valgus", "marked")])], cam, ThresholdConfig())
+    assert v == "cannot assess" and plan is None
+    assert any("face the camera" in r for r in reasons)
+
+
+def test_cannot_assess_without_reps():
+    v, reasons, _ = verdict([], OK_CAM, ThresholdConfig())
+    assert v == "cannot assess" and "no squat" in reasons[0]
+
+
+def test_no_valgus_mentions_borderline_reps():
+    reps = [_rep(1, [_flag("dynamic_knee_valgus", "none")]), _rep(2, [_flag("dynamic_knee_valgus", "borderline")])]
+    v, reasons, plan = verdict(reps, OK_CAM, ThresholdConfig())
+    assert v == "no valgus" and plan is None
+    assert any("borderline on rep(s) 2" in r for r in reasons)
+
+
+def test_valgus_with_pelvic_drop_is_hip_pattern_with_plan():
+    reps = [_rep(1, [_flag("dynamic_knee_valgus", "mild"), _flag("pelvic_drop", "mild", value=6.0)])]
+    v, reasons, plan = verdict(reps, OK_CAM, ThresholdConfig())
+    assert v == "knee valgus with hip signs"
+    assert plan is not None and "clamshells 2x15 each side" in plan["activation"]
+    assert "not a diagnosis" in plan["note"]
+
+
+def test_valgus_with_hip_adduction_is_hip_pattern():
+    vals = {"left": {"hip_adduction_deg_change": 7.0, "heel_lift": 0.0}}
+    v, _, plan = verdict([_rep(1, [_flag("dynamic_knee_valgus", "marked")], values=vals)], OK_CAM, ThresholdConfig())
+    assert v == "knee valgus with hip signs" and plan is not None
+
+
+def test_valgus_with_only_foot_signs_does_not_blame_the_hip():
+    vals = {"left": {"hip_adduction_deg_change": 1.0, "heel_lift": 0.05}}
+    v, reasons, plan = verdict([_rep(1, [_flag("dynamic_knee_valgus", "mild")], values=vals)], OK_CAM, ThresholdConfig())
+    assert v == "knee valgus without hip signs" and plan is None
+    assert any("heel lifts" in r for r in reasons)
+
+
+def test_valgus_without_any_sign():
+    v, _, plan = verdict([_rep(1, [_flag("dynamic_knee_valgus", "mild")])], OK_CAM, ThresholdConfig())
+    assert v == "knee valgus without hip signs" and plan is None
+
+
+def test_partial_reps_do_not_decide_when_full_reps_exist():
+    reps = [_rep(1, [_flag("dynamic_knee_valgus", "marked")], partial=True), _rep(2, [_flag("dynamic_knee_valgus", "none")])]
+    v, _, _ = verdict(reps, OK_CAM, ThresholdConfig())
+    assert v == "no valgus"
+
+
+def test_unassessed_flags_are_ignored():
+    from dataclasses import replace
+
+    f = replace(_flag("dynamic_knee_valgus", "marked"), assessed=False)
+    assert _rep(1, [f]).worst("dynamic_knee_valgus") == "none"
+
+
+def test_worst_respects_leg():
+    r = _rep(1, [_flag("dynamic_knee_valgus", "marked", leg="right"), _flag("dynamic_knee_valgus", "none", leg="left")])
+    assert r.worst("dynamic_knee_valgus", "left") == "none"
+    assert r.worst("dynamic_knee_valgus", "right") == "marked"
+    assert r.worst("dynamic_knee_valgus") == "marked"
