@@ -20,8 +20,8 @@ exist; for single-leg squats and step-ups only the working leg, for squats both 
 - ``deepest_mae_*``: absolute error at the deepest frame of each true rep.
 - ``rep_count_exact``: 1 if the pipeline counted as many reps as there are, else 0.
 - ``valgus_flag_accuracy``, ``pelvic_drop_flag_accuracy``: per true rep, whether the pipeline's
-  rep (the one whose deepest frame is nearest) flags it (category mild or worse) exactly when the
-  truth labels it.
+  rep (the one whose deepest frame is nearest) flags it (category mild or worse, assessed, on the
+  working leg) exactly when the truth labels it.
 - ``pelvic_drop_bias`` / ``_mae``, ``trunk_lean_bias`` / ``_mae``: single-leg tasks, the
   pipeline's pelvic drop and trunk lean for the working leg against the 3D truth, over the
   frames inside the reps; ``*_deepest`` lists [truth, pipeline] at each deepest frame.
@@ -247,7 +247,14 @@ def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict 
             flags = pr.get("flags", [])
 
             def flagged(name: str) -> bool:
-                return any(f["name"] == name and _ORDER.get(f["category"], 0) >= 2 for f in flags)
+                # Mild or worse, assessed (a flag from a view that cannot support it does not
+                # count), and on the working leg of a single-leg task.
+                return any(
+                    f["name"] == name and _ORDER.get(f["category"], 0) >= 2
+                    and f.get("assessed", True) is not False
+                    and (ex == "squat" or f.get("leg", side) in (side, "both"))
+                    for f in flags
+                )
 
             t_valgus = any(lab.startswith("valgus") for lab in r["labels"])
             t_drop = any(lab.startswith("pelvic drop") for lab in r["labels"])
