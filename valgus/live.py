@@ -99,16 +99,32 @@ class Display:
         self._cv2.destroyAllWindows()
 
 
+def _session(ts: list, idx: list, people: list, counts: list, info: object, cfg: Config, sel: object,
+             exercise: str | None) -> object | None:
+    """Analyse and score the session so far with the shared engine; None when nobody was seen."""
+    from valgus.pipeline import Analysis, analyze_track
+    from valgus.scoring import score_clip
+    from valgus.types import PoseTrack
+    from valgus.video import DecodeStats
+
+    raw = PoseTrack.from_people(ts, idx, people, counts)
+    if not raw.detected.any():
+        return None
+    track, metrics = analyze_track(raw, info, cfg)  # type: ignore[arg-type]
+    a = Analysis("camera", info, cfg, raw, track, metrics, DecodeStats(),  # type: ignore[arg-type]
+                 sel.frames_with_several, sel.switches, {})  # type: ignore[attr-defined]
+    a.reps = score_clip(a, exercise=exercise)
+    return a
+
+
 def run_live(args: argparse.Namespace, cfg: Config) -> int:
     """Run the webcam check; prints cues per rep and a verdict at the end."""
     from valgus.annotate import Annotator
-    from valgus.pipeline import Analysis, analyze_track, open_estimator
+    from valgus.pipeline import open_estimator
     from valgus.pose import SubjectSelector
     from valgus.report import rep_table
-    from valgus.scoring import score_clip
     from valgus.smoothing import OneEuro
-    from valgus.types import PersonPose, PoseTrack, VideoInfo
-    from valgus.video import DecodeStats
+    from valgus.types import PersonPose, VideoInfo
 
     cfg = override(cfg, "smoothing", kind="causal")
     cam = CameraSource(args.camera, args.width, args.height)
@@ -138,11 +154,9 @@ def run_live(args: argparse.Namespace, cfg: Config) -> int:
             xy = filt.step(fr.t, subj.xy) if subj is not None else np.full((33, 2), np.nan)
             # re-score the session so far every half second of media time (cheap: NumPy only)
             if len(ts) >= 10 and (len(ts) % max(1, int(cam.fps // 2)) == 0):
-                raw = PoseTrack.from_people(ts, idx, people, counts)
-                if raw.detected.any():
-                    track, metrics = analyze_track(raw, info, cfg)
-                    a = Analysis("camera", info, cfg, raw, track, metrics, DecodeStats(), sel.frames_with_several, sel.switches, {})
-                    res = score_clip(a, exercise=args.exercise)
+                a = _session(ts, idx, people, counts, info, cfg, sel, args.exercise)
+                if a is not None:
+                    res = a.reps
                     done = [r for r in res.reps if not r.partial]
                     if len(done) > n_reps_seen:
                         n_reps_seen = len(done)
@@ -173,13 +187,11 @@ def run_live(args: argparse.Namespace, cfg: Config) -> int:
         est.close()
         if display is not None:
             display.close()
-    raw = PoseTrack.from_people(ts, idx, people, counts)
-    if info is None or not raw.detected.any():
+    a = _session(ts, idx, people, counts, info, cfg, sel, args.exercise) if info is not None else None
+    if a is None:
         print("no person was seen during the session")
         return 1
-    track, metrics = analyze_track(raw, info, cfg)
-    a = Analysis("camera", info, cfg, raw, track, metrics, DecodeStats(), sel.frames_with_several, sel.switches, {})
-    a.reps = score_clip(a, exercise=args.exercise)
+    metrics = a.metrics
     print(rep_table(a.reps))
     print(f"VERDICT: {a.reps.verdict}")
     for reason in a.reps.reasons:
