@@ -240,7 +240,67 @@ def _fake_estimator(result: FakeResult, mirrored: bool = False):
     est._landmarker = _FakeLandmarker(result)
     est._last_ms = -1
     est.mirrored = mirrored
+    est._checker = None
+    est._next_check = -np.inf
+    est._t_first = None
+    est.people_check_s = 1.0
+    est.several_people_from = None
     return est
+
+
+class _SequenceLandmarker(_FakeLandmarker):
+    """Returns ``results[k]`` on its k-th call (the last one after that)."""
+
+    def __init__(self, results: list[FakeResult]) -> None:
+        super().__init__(results[0])
+        self.results = results
+
+    def detect_for_video(self, image, ms: int) -> FakeResult:
+        self.calls.append((image, ms))
+        return self.results[min(len(self.calls) - 1, len(self.results) - 1)]
+
+
+def _check_times(lm: _FakeLandmarker) -> list[float]:
+    return [ms / 1000.0 for _, ms in lm.calls]
+
+
+def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over() -> None:
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
+    est = _fake_estimator(one)
+    est.people_check_s = 0.5
+    single = est._landmarker
+    checker = _SequenceLandmarker([one] * 13 + [two])  # the 14th check sees a second person
+    est._checker = checker
+    img = np.zeros((36, 64, 3), np.uint8)
+    counts = [len(est(img, i / 30.0, i).people) for i in range(120)]  # 4 s at 30 fps
+    times = _check_times(checker)
+    early = [t for t in times if t < 1.0]
+    # every 0.1 s (to the frame) in the first second, then every 0.5 s
+    assert len(early) == 10 and all(0.099 <= b - a <= 0.134 for a, b in zip(early, early[1:]))
+    later = times[10:14]
+    assert all(0.499 <= b - a <= 0.534 for a, b in zip(later, later[1:]))
+    t_switch = later[3]
+    assert est.multi_person and est.several_people_from == pytest.approx(t_switch, abs=1e-3)
+    # the one-person model's results up to the hand-over, then the checker's on every frame
+    k = round(t_switch * 30)
+    assert counts[:k] == [1] * k and counts[k:] == [2] * (120 - k)
+    assert len(single.calls) == k + 1 and single.closed
+    assert len(checker.calls) == 14 + (120 - k - 1)
+    for lm in (single, checker):  # strictly increasing milliseconds for each landmarker
+        ms = [m for _, m in lm.calls]
+        assert all(b > a for a, b in zip(ms, ms[1:]))
+
+
+def test_people_check_keeps_the_one_person_model_when_nobody_else_appears() -> None:
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    est = _fake_estimator(one)
+    est._checker = checker = _FakeLandmarker(one)
+    img = np.zeros((36, 64, 3), np.uint8)
+    for i in range(105):  # 3.5 s at 30 fps: 10 checks in the first second, then at ~1, 2, 3 s
+        est(img, i / 30.0, i)
+    assert len(checker.calls) == 13 and len(est._landmarker.calls) == 105
+    assert not est.multi_person and est.several_people_from is None
 
 
 def test_estimator_sends_strictly_increasing_milliseconds() -> None:

@@ -80,6 +80,7 @@ def open_estimator(config: Config, *, allow_download: bool = False) -> MediaPipe
         min_presence=p.min_presence,
         min_tracking=p.min_tracking,
         mirrored=config.video.mirrored,
+        people_check_s=p.people_check_s,
     )
 
 

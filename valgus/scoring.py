@@ -534,7 +534,9 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
          "parallel is about 0.55)"] if shallow else []
     )
     if not valgus_reps:
-        reasons.append(f"no rep of {len(full)} showed knee valgus beyond the threshold")
+        reasons.append(f"no rep of {len(full)} complete rep(s) showed knee valgus beyond the threshold"
+                       + (f" ({len(reps) - len(full)} partial rep(s) at the clip's edges not judged)"
+                          if len(full) < len(reps) else ""))
         reasons.extend(depth_note)
         if border:
             reasons.append("borderline on rep(s) " + ", ".join(str(r.number) for r in border)
@@ -543,7 +545,8 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
     reasons.extend(depth_note)
     reasons.append(
         "knee valgus on rep(s) " + ", ".join(f"{r.number} ({r.working_leg}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
-        + f" of {len(full)}"
+        + f" of {len(full)} complete rep(s)" + (f" ({len(reps) - len(full)} partial rep(s) at the clip's edges not judged)"
+                                                if len(full) < len(reps) else "")
     )
     hip_signs: list[str] = []
     foot_signs: list[str] = []
