@@ -33,6 +33,8 @@ exist; for single-leg squats and step-ups only the working leg, for squats both 
   (3 degrees) of the threshold are not counted (either answer is defensible; they are listed in
   ``rep_flags``). On clips at or beyond ``UNASSESSABLE_YAW_DEG`` a rep counts as right only when
   the pipeline refuses to judge ("cannot assess").
+- ``valgus_flag_accuracy_joint``: the same against the joint-centre FPPA (which reads 6-11 degrees
+  more valgus than the surface keypoints at the bottom of rendered squats and step-ups).
 - ``valgus_label_agreement``: on frontal clips, the valgus flag against the renderer's label (knee
   swing >= 8 degrees), whatever the measured angle; reported for comparison.
 - ``pelvic_drop_bias`` / ``_mae``, ``trunk_lean_bias`` / ``_mae``: single-leg tasks, the
@@ -266,7 +268,7 @@ def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict 
         res["reps_pred"] = len(preps)
         res["rep_count_exact"] = float(len(preps) == len(truth["reps"]))
         res["exercise_pred"] = reps_json.get("exercise")
-        vg_ok, pd_ok, label_ok, details = [], [], [], []
+        vg_ok, vgj_ok, pd_ok, label_ok, details = [], [], [], [], []
         th = ThresholdConfig()
         yaw = float(truth["generator"]["camera"]["yaw_deg"])
         frontal = abs(yaw) < UNASSESSABLE_YAW_DEG
@@ -317,10 +319,13 @@ def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict 
                 label_ok.append(got_v == t_valgus)
                 if decidable_v:
                     vg_ok.append(got_v == expect_v)
+                if abs(vals["joint"] - mild) >= th.sem_deg:
+                    vgj_ok.append(got_v == (vals["joint"] >= mild))
                 if ex != "squat" and decidable_d:
                     pd_ok.append(got_d == expect_d)
             else:  # right only when the pipeline refuses to judge
                 vg_ok.append(not assessed)
+                vgj_ok.append(not assessed)
                 if ex != "squat":
                     pd_ok.append(not assessed)
             details.append({
@@ -337,6 +342,7 @@ def score(truth: dict[str, Any], frames: dict[str, np.ndarray], reps_json: dict 
         res["rep_flags"] = details
         res["exercise_side_correct"] = float(np.mean([x["exercise_side_correct"] for x in details])) if details else None
         res["valgus_flag_accuracy"] = float(np.mean(vg_ok)) if vg_ok else None
+        res["valgus_flag_accuracy_joint"] = float(np.mean(vgj_ok)) if vgj_ok else None
         res["valgus_label_agreement"] = float(np.mean(label_ok)) if label_ok else None
         if ex != "squat":
             res["pelvic_drop_flag_accuracy"] = float(np.mean(pd_ok)) if pd_ok else None
@@ -377,7 +383,8 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ["detection_rate", "fppa_joint_bias", "fppa_joint_mae", "fppa_joint_max",
             "fppa_surface_bias", "fppa_surface_mae", "fppa_surface_max", "sign_agreement",
             "deepest_mae_joint", "deepest_mae_surface", "rep_count_exact",
-            "valgus_flag_accuracy", "valgus_label_agreement", "view_correct", "exercise_side_correct",
+            "valgus_flag_accuracy", "valgus_flag_accuracy_joint", "valgus_label_agreement", "view_correct",
+            "exercise_side_correct",
             "pelvic_drop_flag_accuracy", "pelvic_drop_bias",
             "pelvic_drop_mae", "trunk_lean_bias", "trunk_lean_mae"]
     out: dict[str, Any] = {"n_clips": len(rows)}
@@ -406,7 +413,8 @@ def print_table(title: str, groups: dict[str, Any]) -> None:
             ("sign", "sign_agreement", "{:.2f}"), ("deepJ", "deepest_mae_joint", "{:.1f}"),
             ("deepS", "deepest_mae_surface", "{:.1f}"), ("reps", "rep_count_exact", "{:.2f}"),
             ("exsd", "exercise_side_correct", "{:.2f}"), ("view", "view_correct", "{:.2f}"),
-            ("vflag", "valgus_flag_accuracy", "{:.2f}"), ("vlab", "valgus_label_agreement", "{:.2f}"),
+            ("vflag", "valgus_flag_accuracy", "{:.2f}"), ("vflgJ", "valgus_flag_accuracy_joint", "{:.2f}"),
+            ("vlab", "valgus_label_agreement", "{:.2f}"),
             ("dflag", "pelvic_drop_flag_accuracy", "{:.2f}"),
             ("dropB", "pelvic_drop_bias", "{:+.1f}"), ("dropE", "pelvic_drop_mae", "{:.1f}"),
             ("leanE", "trunk_lean_mae", "{:.1f}")]

@@ -231,3 +231,38 @@ def test_detected_column_reports_the_model_not_the_interpolation() -> None:
     m = compute_metrics(prepared, width=W, height=H, raw=raw)
     assert m["flags"][3] == "no_person"
     np.testing.assert_array_equal(m["detected"], [1, 1, 1, 0, 1, 1, 1])
+
+
+def test_hidden_free_foot_still_counts_as_raised_in_the_structure_signals() -> None:
+    """A single-leg squat's free foot, held behind the stance leg, is partly hidden (visibility
+    0.36-0.49 on rendered clips) but its position is right: foot raise and balance use it (down to
+    STRUCTURE_MIN_VISIBILITY), the angles of that leg do not (pose.min_visibility)."""
+    from valgus.config import Config
+    from valgus.metrics import STRUCTURE_MIN_VISIBILITY
+    from valgus.pipeline import analyze_track
+    from valgus.types import VideoInfo
+
+    n = 40
+    xys = []
+    for i in range(n):
+        xy = fig()
+        xy[[LM.RIGHT_ANKLE, LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX], 1] -= 60.0  # right foot 60 px up
+        xys.append(xy)
+    track = make_track(xys, fps=30.0)
+    vis = track.visibility.copy()
+    vis[:, [LM.RIGHT_ANKLE, LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX]] = 0.4
+    track = PoseTrack(track.t, track.frame, track.xy, vis, track.presence, track.world, track.n_people)
+    assert 0.4 > STRUCTURE_MIN_VISIBILITY
+    info = VideoInfo(path=None, width=W, height=H, fps=30.0, frame_count=n, duration_s=n / 30.0, codec="test")
+    _, m = analyze_track(track, info, Config())
+    # hip-ankle length of the left (stance) leg is 200 px; the right ankle sits 60 px above the floor
+    np.testing.assert_allclose(m["right_foot_raise"], 60.0 / 200.0, atol=1e-6)
+    np.testing.assert_allclose(m["left_foot_raise"], 0.0, atol=1e-6)
+    assert np.isfinite(m["balance"]).all()
+    # the hidden leg's angles stay unmeasured
+    assert np.isnan(m["right_fppa_deg"]).all() and np.isfinite(m["left_fppa_deg"]).all()
+    # a foot really out of view (visibility 0.05) is dropped from the structure signals too
+    vis[:, [LM.RIGHT_ANKLE, LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX]] = 0.05
+    track = PoseTrack(track.t, track.frame, track.xy, vis, track.presence, track.world, track.n_people)
+    _, m = analyze_track(track, info, Config())
+    assert np.isnan(m["right_foot_raise"]).all()

@@ -206,3 +206,63 @@ def test_worst_respects_leg():
     assert r.worst("dynamic_knee_valgus", "left") == "none"
     assert r.worst("dynamic_knee_valgus", "right") == "marked"
     assert r.worst("dynamic_knee_valgus") == "marked"
+
+
+# ---------------------------------------------------------------------------------------------
+# camera check
+
+
+def _camera_analysis(n: int = 60, *, yaw_deg: float = 0.0, right_vis: float = 0.9, hidden: slice = slice(0, 0)):
+    """A standing frontal figure (leg 200 px in a 480 px frame) whose world hip and shoulder
+    lines are turned ``yaw_deg`` out of the image plane; the right leg's visibility is
+    ``right_vis`` over ``hidden``."""
+    from types import SimpleNamespace
+
+    from conftest import frontal_xy, make_track, standing_world
+    from valgus.landmarks import LM
+    from valgus.metrics import compute_metrics
+
+    w = standing_world()
+    c, s = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
+    rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])  # about the vertical axis
+    w = w @ rot.T
+    track = make_track([frontal_xy(hip_y=220.0)] * n, worlds=[w] * n)
+    track.visibility[hidden, LM.RIGHT_HIP] = right_vis
+    track.visibility[hidden, LM.RIGHT_KNEE] = right_vis
+    track.visibility[hidden, LM.RIGHT_ANKLE] = right_vis
+    m = compute_metrics(track, width=640, height=480)
+    info = SimpleNamespace(fps=30.0, height=480, width=640)
+    return SimpleNamespace(track=track, metrics=m, info=info, frames_with_several_people=0)
+
+
+def _rep_over(a: int, b: int):
+    from valgus.reps import Rep
+
+    return Rep(a, (a + b) // 2, b, a / FPS, (a + b) / 2 / FPS, b / FPS, 0.3)
+
+
+@pytest.mark.parametrize("yaw, view", [(0.0, "frontal"), (8.0, "frontal"), (13.0, "oblique"), (30.0, "oblique"), (60.0, "side")])
+def test_camera_check_view_from_world_yaw(yaw, view):
+    from valgus.scoring import camera_check
+
+    cam = camera_check(_camera_analysis(yaw_deg=yaw), Config())
+    assert cam.view == view
+    assert cam.yaw_deg == pytest.approx(yaw, abs=1e-6)
+    assert cam.ok == (view == "frontal")
+    if not cam.ok:
+        assert any(view in r for r in cam.reasons) and any("face the camera" in f for f in cam.fixes)
+
+
+def test_camera_check_judges_only_the_working_leg_inside_reps():
+    from valgus.scoring import camera_check
+
+    # the right leg is hidden in frames 10-40: the free leg of a left single-leg squat
+    a = _camera_analysis(right_vis=0.3, hidden=slice(10, 41))
+    assert camera_check(a, Config(), [(_rep_over(10, 40), "single_leg_squat", "left")]).ok
+    # the same frames when the right leg is the one working, or both legs (squat): not assessable
+    for side in ("right", "both"):
+        cam = camera_check(a, Config(), [(_rep_over(10, 40), "squat" if side == "both" else "single_leg_squat", side)])
+        assert not cam.ok and cam.reasons == ["feet or knees out of view in 100% of the rep frames"]
+    # without reps: both legs over all frames (31 of 60 hidden > 30 %)
+    cam = camera_check(a, Config())
+    assert not cam.ok and cam.reasons == ["feet or knees out of view in 52% of frames"]

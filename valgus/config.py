@@ -138,6 +138,12 @@ class ThresholdConfig:
     # true 7 and shows false 4-6 deg drops: judge against the person's standing posture).
     pelvic_drop_borderline: float = 3.0
     pelvic_drop_mild: float = 5.0
+    # Whether the pelvic drop flag counts as a hip sign in the verdict. Off: on the rendered grid
+    # (single-leg squats and step-ups with 0, 6-7 and 10-12 deg of true drop) the MediaPipe hip
+    # line did not follow the drop at all (change from standing -0.3 to +1.1 on single-leg squats
+    # whatever the truth) and read a false 4-5 deg on every step-up as the lead thigh flexed:
+    # flag accuracy 0.38, worse than never flagging. Pelvic drop is still measured and reported.
+    pelvic_drop_in_verdict: bool = False
     # Lateral trunk lean towards the stance leg, change from standing (Crossley 2011 "trunk" sign).
     trunk_lean_borderline: float = 5.0
     trunk_lean_mild: float = 10.0
@@ -160,8 +166,13 @@ class ThresholdConfig:
 class CameraConfig:
     """When the camera view can support a frontal-plane verdict."""
 
-    max_yaw_deg: float = 15.0  # beyond this: oblique (Englander 2019: >= 15 deg distorts FPPA; the
-    # rendered grid shows a good squat reading FPPA +30 at the bottom with the camera 15 deg off)
+    # Estimated yaw (upright frames) beyond this: oblique. Englander 2019: a camera 15 deg or
+    # more off frontal distorts FPPA (a good rendered squat reads +30 at the bottom with the camera
+    # 15 deg off). The estimate from MediaPipe's world landmarks reads low and noisy: on the
+    # rendered grid 0.4-6.6 at 0 and 8 deg, 13.7-14.8 at 30 deg for squats (18-19 single-leg
+    # squats, 29-31 step-ups); real front-view clips read 1.4-9.2. The limit sits between the
+    # frontal readings and the 30-deg ones; a camera 15-25 deg off may pass (see the README).
+    max_yaw_deg: float = 12.0
     side_yaw_deg: float = 45.0  # beyond this: side view
     min_fps: float = 15.0
     min_leg_fraction: float = 0.12  # standing leg length / frame height: smaller = subject too small

@@ -59,6 +59,15 @@ def column_names() -> list[str]:
     return out
 
 
+#: Visibility below which a landmark is dropped from the *structure* signals (hip height, foot
+#: raise, balance) that find and name reps. Angles keep ``pose.min_visibility`` (0.5). In a
+#: front-view single-leg squat the free foot, held behind the stance leg, is hidden: on rendered
+#: clips its ankle read visibility 0.36-0.49 at the bottom of every rep while MediaPipe's estimate
+#: of where it is stayed right (0.3-0.4 leg lengths off the floor). Masking it at 0.5 turned those
+#: reps into "squats"; a foot that is really out of the picture reads far lower.
+STRUCTURE_MIN_VISIBILITY = 0.2
+
+
 def prepare_track(track: PoseTrack, smoother: Smoother, *, min_visibility: float = 0.5) -> PoseTrack:
     """Mask uncertain landmarks to NaN, then smooth pixel and world landmarks on media time.
 
@@ -100,6 +109,7 @@ def compute_metrics(
     leg_scale: float | None = None,
     min_visibility: float = 0.5,
     raw: PoseTrack | None = None,
+    structure: PoseTrack | None = None,
 ) -> dict[str, np.ndarray]:
     """Compute every frames.csv column for every frame of ``track`` (see :data:`COLUMNS`).
 
@@ -110,6 +120,9 @@ def compute_metrics(
         min_visibility: below this a landmark counts as not visible in the quality flags.
         raw: the unmasked, unsmoothed track for the quality flags (feet out of frame are only
             seen there: masking removes them); default ``track``.
+        structure: the track for where the hips and feet are (``hip_above_floor``,
+            ``hip_height``, ``*_foot_raise``, ``balance``), which find and name the reps;
+            usually masked at :data:`STRUCTURE_MIN_VISIBILITY`; default ``track``.
     """
     xy, world = track.xy, track.world
     n = len(track)
@@ -150,15 +163,16 @@ def compute_metrics(
     knees = (xy[:, LM.LEFT_KNEE], xy[:, LM.RIGHT_KNEE])
     out["knee_ankle_sep_ratio"] = g.separation_ratio(*knees, xy[:, LM.LEFT_ANKLE], xy[:, LM.RIGHT_ANKLE])
     out["knee_hip_sep_ratio"] = g.separation_ratio(*knees, xy[:, LM.LEFT_HIP], xy[:, LM.RIGHT_HIP])
-    hip_mid_y = 0.5 * (xy[:, LM.LEFT_HIP, 1] + xy[:, LM.RIGHT_HIP, 1])
-    ankle_mid_y = 0.5 * (xy[:, LM.LEFT_ANKLE, 1] + xy[:, LM.RIGHT_ANKLE, 1])
+    sxy = structure.xy if structure is not None else xy
+    hip_mid_y = 0.5 * (sxy[:, LM.LEFT_HIP, 1] + sxy[:, LM.RIGHT_HIP, 1])
+    ankle_mid_y = 0.5 * (sxy[:, LM.LEFT_ANKLE, 1] + sxy[:, LM.RIGHT_ANKLE, 1])
     out["hip_height"] = (ankle_mid_y - hip_mid_y) / scale
-    ankles_y = xy[:, [LM.LEFT_ANKLE, LM.RIGHT_ANKLE], 1]
+    ankles_y = sxy[:, [LM.LEFT_ANKLE, LM.RIGHT_ANKLE], 1]
     y_floor = floor_level(ankles_y)
     out["hip_above_floor"] = (y_floor - hip_mid_y) / scale
     for s, a in (("left", LM.LEFT_ANKLE), ("right", LM.RIGHT_ANKLE)):
-        out[f"{s}_foot_raise"] = (y_floor - xy[:, a, 1]) / scale
-    out["balance"] = balance(xy)
+        out[f"{s}_foot_raise"] = (y_floor - sxy[:, a, 1]) / scale
+    out["balance"] = balance(sxy)
     out["flags"] = quality_flags(raw if raw is not None else track, width=width, height=height, min_visibility=min_visibility)
     assert all(len(v) == n for v in out.values())
     return {k: out[k] for k in column_names()}

@@ -21,7 +21,7 @@ import numpy as np
 
 from valgus.config import Config
 from valgus.errors import NoPersonError
-from valgus.metrics import compute_metrics, prepare_track
+from valgus.metrics import STRUCTURE_MIN_VISIBILITY, compute_metrics, prepare_track
 from valgus.pose import MediaPipePose, PoseEstimator, SubjectSelector
 from valgus.smoothing import make_smoother
 from valgus.types import PersonPose, PoseTrack, VideoInfo
@@ -132,8 +132,10 @@ def analyze_track(
     sm = config.smoothing
     smoother = make_smoother(sm.kind, cutoff_hz=sm.cutoff_hz, max_gap_s=sm.max_gap_s)
     track = prepare_track(raw, smoother, min_visibility=config.pose.min_visibility)
+    structure = prepare_track(raw, smoother, min_visibility=min(STRUCTURE_MIN_VISIBILITY, config.pose.min_visibility))
     metrics = compute_metrics(
-        track, width=info.width, height=info.height, min_visibility=config.pose.min_visibility, raw=raw
+        track, width=info.width, height=info.height, min_visibility=config.pose.min_visibility, raw=raw,
+        structure=structure,
     )
     timer.add("metrics", time.perf_counter() - t0)
     return track, metrics

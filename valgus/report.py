@@ -28,7 +28,7 @@ def rep_table(result: Any) -> str:
             v = r.values[s]
             both = r.values.get("both", {})
             kasr = _f(both.get("knee_ankle_sep_ratio", float("nan")), "{:.2f}") if k == 0 else ""
-            assessed = all(f.assessed for f in r.flags)
+            assessed = all(f.assessed for f in r.flags if f.name == "dynamic_knee_valgus")
             valg = (_CAT[r.worst("dynamic_knee_valgus")] if assessed else "n/a") if k == 0 else ""
             tag = f"{r.number}{'*' if r.partial else ''}" if k == 0 else ""
             ex = r.exercise if k == 0 else ""

@@ -51,7 +51,9 @@ class Flag:
     source: str
     basis: str  # what the value is (e.g. "FPPA change from standing")
     leg: str = "both"  # the leg the finding is about: left, right or both
-    assessed: bool = True  # False when the camera view cannot support the finding (then ignored)
+    # False when the camera view cannot support the finding, or the measurement did not pass
+    # validation (pelvic drop, see ThresholdConfig.pelvic_drop_in_verdict): reported, not used.
+    assessed: bool = True
 
 
 @dataclass
@@ -258,8 +260,11 @@ def _stepup_deepest(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: 
         a -= 1
     idx = np.arange(a, top + 1)
     on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > STEP_T)
+    # The trailing foot is off the floor when its ankle is LIFT_T above it: heel rise at push-off
+    # lifts the ankle 0.04-0.05 leg lengths while the toes are still down (rendered step-ups), and
+    # a lower cut picked that moment, before the lead leg carries the body.
     with np.errstate(invalid="ignore"):
-        loaded = on_step & (raise_trail[idx] > 0.5 * LIFT_T)
+        loaded = on_step & (raise_trail[idx] > LIFT_T)
     if loaded.any():
         return int(idx[int(np.argmax(loaded))]), int(a)
     hip_over_lead = H[idx] - raise_lead[idx]
@@ -327,8 +332,14 @@ def width_ratio(xy: np.ndarray, frames: np.ndarray) -> float:
         return _nanmedian(sh / trunk)
 
 
-def camera_check(analysis: Any, config: Config) -> CameraCheck:
-    """Frontal, oblique or side; feet in view; frame rate; subject size."""
+def camera_check(analysis: Any, config: Config, reps: list[tuple[Rep, str, str]] | None = None) -> CameraCheck:
+    """Frontal, oblique or side; feet in view; frame rate; subject size.
+
+    Legs in view are judged where they are measured: over the frames of ``reps`` (``(rep,
+    exercise, working leg)``), the working leg(s) only (the free foot of a single-leg squat,
+    held behind the stance leg, is hidden from a front camera by design); without reps, both legs
+    over the whole clip.
+    """
     cc = config.camera
     tr = analysis.track
     m = analysis.metrics
@@ -338,8 +349,16 @@ def camera_check(analysis: Any, config: Config) -> CameraCheck:
     warnings: list[str] = []
     if det.size == 0:
         return CameraCheck("unknown", float("nan"), False, ["no person in view"], ["stand in front of the camera"])
-    yaw = estimate_yaw(tr.world, det)
-    wr = width_ratio(tr.xy, det)
+    # The view is a property of the set-up: judge it on the upright frames (in a rep the pelvis
+    # and trunk may turn, which is movement, not camera). On the rendered grid this also keeps
+    # reps from inflating the estimate (a caving real squat read 12.9 over all frames, 9.2 upright).
+    # Upright: hips within half the smallest rep depth of standing height.
+    with np.errstate(invalid="ignore"):
+        upright = np.abs(depth_signals(m)["drop"]) < 0.5 * config.reps.min_depth
+    still = np.flatnonzero(tr.detected & upright)
+    view_frames = still if still.size >= 5 else det
+    yaw = estimate_yaw(tr.world, view_frames)
+    wr = width_ratio(tr.xy, view_frames)
     if (np.isfinite(yaw) and yaw >= cc.side_yaw_deg) or (np.isfinite(wr) and wr < 0.3):
         view = "side"
     elif np.isfinite(yaw) and yaw > cc.max_yaw_deg:
@@ -349,10 +368,24 @@ def camera_check(analysis: Any, config: Config) -> CameraCheck:
     if view != "frontal":
         reasons.append(f"the camera sees the subject from the {view} (about {yaw:.0f} degrees from frontal)")
         fixes.append("face the camera squarely (camera straight in front, at knee to hip height)")
-    flags = m["flags"][det]
-    bad = np.array(["feet_out_of_frame" in f or "low_visibility" in f for f in flags])
-    if bad.mean() > cc.max_out_of_frame:
-        reasons.append(f"feet or knees out of view in {bad.mean():.0%} of frames")
+    n = len(tr)
+    need = np.zeros((n, 2), dtype=bool)  # legs that must be seen: [left, right]
+    for rep, _ex, side in reps or []:
+        cols = [0, 1] if side == "both" else [SIDES.index(side)]
+        need[rep.start : rep.end + 1, cols] = True
+    where = "of the rep frames"
+    if not need.any():
+        need[:] = True
+        where = "of frames"
+    minv = config.pose.min_visibility
+    with np.errstate(invalid="ignore"):
+        hidden = np.stack([m["left_visibility"] < minv, m["right_visibility"] < minv], axis=1)
+    outside = np.array(["feet_out_of_frame" in f for f in m["flags"]])
+    bad = ((hidden & need).any(axis=1) | outside) & need.any(axis=1)
+    judged = need.any(axis=1) & tr.detected
+    frac = float(bad[judged].mean()) if judged.any() else 0.0
+    if frac > cc.max_out_of_frame:
+        reasons.append(f"feet or knees out of view in {frac:.0%} {where}")
         fixes.append("step back or tilt the camera so your whole body, feet included, is in view")
     fps = analysis.info.fps / max(1, config.video.stride)
     if config.video.max_fps:
@@ -461,8 +494,10 @@ def score_rep(
             ch_drop = v["pelvic_drop_deg_change"] if np.isfinite(v["pelvic_drop_deg_change"]) else v["pelvic_drop_deg"]
             flags.append(Flag("pelvic_drop", _categorise(ch_drop, th.pelvic_drop_borderline, th.pelvic_drop_mild),
                               ch_drop, th.pelvic_drop_mild, band_deg,
-                              "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')",
-                              "pelvic drop change from standing", s))
+                              "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')"
+                              + ("" if th.pelvic_drop_in_verdict else
+                                 "; informational: MediaPipe's hip landmarks did not follow rendered pelvic drops"),
+                              "pelvic drop change from standing", s, assessed=th.pelvic_drop_in_verdict))
             ch_lean = v["trunk_lean_deg_change"] if np.isfinite(v["trunk_lean_deg_change"]) else v["trunk_lean_deg"]
             flags.append(Flag("trunk_lean", _categorise(ch_lean, th.trunk_lean_borderline, th.trunk_lean_mild),
                               ch_lean, th.trunk_lean_mild, 2.0 + th.sem_deg,
@@ -552,7 +587,7 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
     foot_signs: list[str] = []
     for r in valgus_reps:
         for f in r.flags:
-            if f.name in ("pelvic_drop", "trunk_lean") and _ORDER[f.category] >= _ORDER["mild"]:
+            if f.name in ("pelvic_drop", "trunk_lean") and f.assessed and _ORDER[f.category] >= _ORDER["mild"]:
                 hip_signs.append(f"rep {r.number}: {f.name.replace('_', ' ')} {f.value:+.1f} (threshold {f.threshold})")
         for s, v in r.values.items():
             if s == "both":
@@ -601,7 +636,7 @@ def score_clip(analysis: Any, *, exercise: str | None = None, baseline: dict[str
     extra = heel_lift(analysis.track, scale, bmask & sig["both_down"])
     if baseline:
         base.update({k: v for k, v in baseline.items() if k in base})
-    cam = camera_check(analysis, cfg)
+    cam = camera_check(analysis, cfg, named)
     scored = [score_rep(k + 1, rep, ex, side, m, base, extra, cfg.thresholds) for k, (rep, ex, side) in enumerate(named)]
     if not cam.ok:  # values stay reported, but no flag is raised from a view that cannot support it
         from dataclasses import replace as _replace
