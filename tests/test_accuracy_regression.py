@@ -1,7 +1,7 @@
 """Accuracy regression: the pipeline on rendered clips must not get worse than the committed
 baseline (``benchmarks/accuracy.json``, section ``regression``) by more than the stated tolerance.
 
-Renders 3 short clips and runs ``python -m valgus analyze`` on each (1-3 minutes on 2 cores).
+Renders 4 short clips and runs ``python -m valgus analyze`` on each (1-3 minutes on 2 cores).
 Needs the optional renderer (moderngl + EGL); skipped with the reason when it is missing.
 Regenerate the baseline with ``python scripts/benchmark_accuracy.py`` after an intended change.
 """
@@ -36,6 +36,9 @@ HIGHER_IS_BETTER = {
     "deepest_mae_joint": False,
     "sign_agreement": True,
     "rep_count_exact": True,
+    "exercise_side_correct": True,
+    "view_correct": True,
+    "valgus_flag_accuracy": True,
 }
 
 

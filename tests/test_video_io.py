@@ -297,3 +297,16 @@ def test_probe_reports_upright_size_of_rotated_clip(tmp_path) -> None:
     patch_tkhd_matrix(path, 0, 1, -1, 0, 48, 0)
     info = probe(path)
     assert (info.width, info.height, info.rotation) == (48, 64, 90)
+
+
+def test_decoder_threads_one_up_to_1080p_else_ffmpegs_choice(make_video, monkeypatch) -> None:
+    import valgus.video as vv
+
+    path = make_video()
+    with VideoSource(path) as src:  # 64x48: one decoder thread (it runs beside the model)
+        assert src._stream.codec_context.thread_count == 1
+    monkeypatch.setattr(vv, "ONE_THREAD_MAX_PIXELS", 10)  # as if the frame were larger than 1080p
+    with VideoSource(path) as src:
+        assert src._stream.codec_context.thread_count != 1
+    with VideoSource(path, threads=3) as src:  # explicit
+        assert src._stream.codec_context.thread_count == 3

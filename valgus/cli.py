@@ -38,7 +38,7 @@ def _frames(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-fps", type=float, help="analyse at most this many frames per second of video")
     p.add_argument("--max-side", type=int,
                    help="scale frames down so the longer side is at most this many pixels before the model "
-                        "(default 1280; 0 = full resolution)")
+                        "(default 0 = full resolution)")
     p.add_argument("--baseline", metavar="VIDEO",
                    help="a calibration clip of the subject standing still, used as the standing baseline")
 

@@ -35,10 +35,10 @@ class PoseConfig:
     min_tracking: float = 0.5
     min_visibility: float = 0.5  # landmarks below this visibility are treated as missing
     # Frames whose longer side exceeds this are scaled down (in the decoder's colour conversion)
-    # before the model; 0 = never. The model sees 256x256 crops, and the accuracy benchmark is
-    # measured on 1280x720 and 854x480 clips (no loss at the lower size), so 1280 keeps every
-    # measured accuracy figure valid while phone clips (1920x1080) cost less to convert and copy.
-    max_side: int = 1280
+    # before the model; 0 = never. Off by default: on the phone clips (1080x1920 yuvj420p) FFmpeg's
+    # scaler costs more CPU than the model saves (decode + RGB 12.4 ms/frame at full size, 20.0 ms
+    # scaled to 720x1280; model 22-25 ms either way), and on 2 cores that CPU slows the model.
+    max_side: int = 0
     # With num_poses > 1: a one-person model does the work and the num_poses model looks for other
     # people once per this many seconds of media time, taking over for good once it sees two
     # (1.6x less CPU than the multi-person model on every frame). 0 = multi-person every frame.

@@ -173,9 +173,17 @@ def _upright(img: np.ndarray, rot: int) -> np.ndarray:
 
 _SENTINEL = object()
 
-DECODE_THREADS = 0
-"""FFmpeg decoder threads (0 = FFmpeg's choice: one per core plus one). A tuning knob for the speed
-benchmark (``scripts/benchmark_speed.py --decode-threads``)."""
+DECODE_THREADS: int | None = None
+"""FFmpeg decoder threads: None = automatic (below), 0 = FFmpeg's choice (one per core plus one),
+n = n threads. A tuning knob for the speed benchmark (``scripts/benchmark_speed.py
+--decode-threads``)."""
+
+ONE_THREAD_MAX_PIXELS = 1920 * 1088
+"""Automatic decoder threads: one thread up to 1080p, FFmpeg's choice above. Decoding runs in its
+own thread ahead of the pose model, and one FFmpeg thread keeps ahead of it up to 1080p (phone
+clips, 1080x1920 H.264: 10-13 ms per frame against the model's 21-25); more threads only take
+the second core from the model: on 2 cores the analysis loop of the phone clips was 16-33 %
+slower than the model alone with FFmpeg's choice, 7-20 % with one thread."""
 
 
 class VideoSource:
@@ -195,7 +203,8 @@ class VideoSource:
         max_side: if set, frames whose longer side exceeds it are scaled down by FFmpeg while
             converting to RGB (landmarks are still reported in original-frame pixels by the
             pose adapter, which scales by ``VideoInfo`` size).
-        threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, 0 = FFmpeg's choice).
+        threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, then automatic: see
+            :data:`ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
 
     Damaged streams are decoded as far as possible: undecodable packets are skipped and counted
     in :attr:`stats`; media time keeps the true timestamps, so gaps show as gaps.
@@ -221,6 +230,8 @@ class VideoSource:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         threads = DECODE_THREADS if threads is None else threads
+        if threads is None:
+            threads = 1 if self.info.width * self.info.height <= ONE_THREAD_MAX_PIXELS else 0
         if threads:
             self._stream.codec_context.thread_count = threads
         self.prefetch = prefetch
