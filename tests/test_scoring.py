@@ -266,3 +266,22 @@ def test_camera_check_judges_only_the_working_leg_inside_reps():
     # without reps: both legs over all frames (31 of 60 hidden > 30 %)
     cam = camera_check(a, Config())
     assert not cam.ok and cam.reasons == ["feet or knees out of view in 52% of frames"]
+
+
+def test_step_up_inside_a_squat_is_dropped():
+    """Hips dipping (a single-leg squat) while one foot reads as raised must not also produce a
+    step-up whose loaded frame lies inside that squat."""
+    n = 180
+    t = np.arange(n) / FPS
+    H = np.ones(n)
+    H[60:120] = 1.0 - 0.3 * np.sin(np.linspace(0, np.pi, 60))  # one dip, 0.3 leg lengths
+    H[150:] = 1.15  # hips above standing at the end (as when a foot looks raised)
+    fl = np.zeros(n)
+    fr = np.zeros(n)
+    fr[80:] = 0.2  # the right foot reads "on a step" from inside the dip to the end
+    m = _metrics(n, H=H, balance=np.full(n, 0.2), fl=fl, fr=fr)
+    m["time_s"] = t
+    reps = find_reps(t, m, Config())
+    assert [ex for _, ex, _ in reps] == ["single_leg_squat"]
+    # with the exercise forced, the step-up is kept (the user said so)
+    assert any(ex == "step_up" for _, ex, _ in find_reps(t, m, Config(), "step_up"))

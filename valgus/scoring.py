@@ -213,6 +213,13 @@ def find_reps(
             rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end,
                       float(rep.depth), rep.partial)
             out.append((rep, "step_up", lead))
+    if exercise is None:
+        # The hips cannot be below standing (a squat) and carried up onto a step at once: a
+        # step-up whose loaded frame falls inside a squat or single-leg squat is a misreading
+        # (on a real clip, a free foot slid forward looked lower than the stance foot, so the
+        # stance foot seemed to stand on a step).
+        squats = [r for r, ex, _ in out if ex != "step_up"]
+        out = [x for x in out if x[1] != "step_up" or not any(q.start <= x[0].deepest <= q.end for q in squats)]
     out.sort(key=lambda x: x[0].t_start)
     return out
 
