@@ -285,3 +285,15 @@ def test_step_up_inside_a_squat_is_dropped():
     assert [ex for _, ex, _ in reps] == ["single_leg_squat"]
     # with the exercise forced, the step-up is kept (the user said so)
     assert any(ex == "step_up" for _, ex, _ in find_reps(t, m, Config(), "step_up"))
+
+
+def test_verdict_counts_complete_and_partial_reps_in_words():
+    cam = CameraCheck("frontal", 2.0, True)
+    th = ThresholdConfig()
+    v, reasons, _ = verdict([_rep(1, [_flag("dynamic_knee_valgus", "marked")], partial=True)], cam, th)
+    assert v.startswith("knee valgus") and "of 1 rep(s), all partial" in reasons[0]
+    reps = [_rep(1, [_flag("dynamic_knee_valgus", "none")], partial=True),
+            _rep(2, [_flag("dynamic_knee_valgus", "none")]), _rep(3, [_flag("dynamic_knee_valgus", "none")])]
+    v, reasons, _ = verdict(reps, cam, th)
+    assert v == "no valgus"
+    assert reasons[0] == "no rep of 2 complete rep(s) (1 partial rep(s) at the clip's edges not judged) showed knee valgus beyond the threshold"

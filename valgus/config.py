@@ -170,7 +170,7 @@ class CameraConfig:
     # more off frontal distorts FPPA (a good rendered squat reads +30 at the bottom with the camera
     # 15 deg off). The estimate from MediaPipe's world landmarks reads low and noisy: on the
     # rendered grid 0.4-6.6 at 0 and 8 deg, 13.7-14.8 at 30 deg for squats (18-19 single-leg
-    # squats, 29-31 step-ups); real front-view clips read 1.4-9.2. The limit sits between the
+    # squats, 29-31 step-ups); real front-view clips read 1-11. The limit sits between the
     # frontal readings and the 30-deg ones; a camera 15-25 deg off may pass (see the README).
     max_yaw_deg: float = 12.0
     side_yaw_deg: float = 45.0  # beyond this: side view

@@ -557,6 +557,14 @@ def heel_lift(track: Any, scale: float, baseline_frames: np.ndarray) -> dict[str
 # verdict
 
 
+def _rep_count(judged: list[RepScore], reps: list[RepScore]) -> str:
+    """'3 complete rep(s) (1 partial rep(s) at the clip's edges not judged)' or '1 rep(s), all partial'."""
+    if all(r.partial for r in judged):
+        return f"{len(judged)} rep(s), all partial (cut by the clip's start or end)"
+    left_out = len(reps) - len(judged)
+    return f"{len(judged)} complete rep(s)" + (f" ({left_out} partial rep(s) at the clip's edges not judged)" if left_out else "")
+
+
 def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> tuple[str, list[str], dict[str, Any] | None]:
     """The clip's verdict in plain words, in the spirit of the clinical single-leg-squat rating
     (Crossley et al. 2011: trunk, pelvis, hip, knee; foot signs checked before blaming the hip)."""
@@ -576,9 +584,7 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
          "parallel is about 0.55)"] if shallow else []
     )
     if not valgus_reps:
-        reasons.append(f"no rep of {len(full)} complete rep(s) showed knee valgus beyond the threshold"
-                       + (f" ({len(reps) - len(full)} partial rep(s) at the clip's edges not judged)"
-                          if len(full) < len(reps) else ""))
+        reasons.append(f"no rep of {_rep_count(full, reps)} showed knee valgus beyond the threshold")
         reasons.extend(depth_note)
         if border:
             reasons.append("borderline on rep(s) " + ", ".join(str(r.number) for r in border)
@@ -587,8 +593,7 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
     reasons.extend(depth_note)
     reasons.append(
         "knee valgus on rep(s) " + ", ".join(f"{r.number} ({r.working_leg}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
-        + f" of {len(full)} complete rep(s)" + (f" ({len(reps) - len(full)} partial rep(s) at the clip's edges not judged)"
-                                                if len(full) < len(reps) else "")
+        + f" of {_rep_count(full, reps)}"
     )
     hip_signs: list[str] = []
     foot_signs: list[str] = []
