@@ -240,6 +240,7 @@ def _fake_estimator(result: FakeResult, mirrored: bool = False):
     est._landmarker = _FakeLandmarker(result)
     est._last_ms = -1
     est.mirrored = mirrored
+    est.num_poses = 2
     est._checker = None
     est._next_check = -np.inf
     est._t_first = None

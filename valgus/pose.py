@@ -207,8 +207,8 @@ class MediaPipePose:
 
     @property
     def multi_person(self) -> bool:
-        """True when the multi-person model produces the results (always when not adaptive)."""
-        return self._checker is None or self.several_people_from is not None
+        """True when a model asked for several people produces the results."""
+        return self.num_poses > 1 and (self._checker is None or self.several_people_from is not None)
 
     def __call__(
         self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
