@@ -182,8 +182,8 @@ ONE_THREAD_MAX_PIXELS = 1920 * 1088
 """Automatic decoder threads: one thread up to 1080p, FFmpeg's choice above. Decoding runs in its
 own thread ahead of the pose model, and one FFmpeg thread keeps ahead of it up to 1080p (phone
 clips, 1080x1920 H.264: 10-13 ms per frame against the model's 21-25); more threads only take
-the second core from the model: on 2 cores the analysis loop of the phone clips was 16-33 %
-slower than the model alone with FFmpeg's choice, 7-20 % with one thread."""
+the second core from the model: on 2 cores the analysis loop of the five phone clips ran a
+median 23 % (13-33 %) behind the model alone with FFmpeg's choice, 13 % (10-32 %) with one thread."""
 
 
 class VideoSource:
