@@ -68,19 +68,22 @@ def column_names() -> list[str]:
 STRUCTURE_MIN_VISIBILITY = 0.2
 
 
-def prepare_track(track: PoseTrack, smoother: Smoother, *, min_visibility: float = 0.5) -> PoseTrack:
+def prepare_track(
+    track: PoseTrack, smoother: Smoother, *, min_visibility: float = 0.5, world: bool = True
+) -> PoseTrack:
     """Mask uncertain landmarks to NaN, then smooth pixel and world landmarks on media time.
 
     A landmark whose visibility is below ``min_visibility`` is treated as missing (NaN), so every
     metric that needs it is NaN in that frame. Short gaps are interpolated by the smoother.
-    Returns a new track; the input is not modified.
+    Returns a new track; the input is not modified. ``world=False`` leaves the world landmarks
+    as they are (for a track whose pixels alone are used, e.g. the structure track).
     """
     low = track.visibility < min_visibility
-    xy = np.where(low[..., None], np.nan, track.xy)
-    world = np.where(low[..., None], np.nan, track.world)
-    xy = smoother.apply(track.t, xy)
-    world = smoother.apply(track.t, world)
-    return replace(track, xy=xy, world=world)
+    xy = smoother.apply(track.t, np.where(low[..., None], np.nan, track.xy))
+    if not world:
+        return replace(track, xy=xy)
+    w = smoother.apply(track.t, np.where(low[..., None], np.nan, track.world))
+    return replace(track, xy=xy, world=w)
 
 
 def standing_leg_length(xy: FloatArray) -> float:

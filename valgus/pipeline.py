@@ -132,7 +132,9 @@ def analyze_track(
     sm = config.smoothing
     smoother = make_smoother(sm.kind, cutoff_hz=sm.cutoff_hz, max_gap_s=sm.max_gap_s)
     track = prepare_track(raw, smoother, min_visibility=config.pose.min_visibility)
-    structure = prepare_track(raw, smoother, min_visibility=min(STRUCTURE_MIN_VISIBILITY, config.pose.min_visibility))
+    structure = prepare_track(  # pixels only: where the hips and feet are
+        raw, smoother, min_visibility=min(STRUCTURE_MIN_VISIBILITY, config.pose.min_visibility), world=False
+    )
     metrics = compute_metrics(
         track, width=info.width, height=info.height, min_visibility=config.pose.min_visibility, raw=raw,
         structure=structure,

@@ -339,13 +339,16 @@ def width_ratio(xy: np.ndarray, frames: np.ndarray) -> float:
         return _nanmedian(sh / trunk)
 
 
-def camera_check(analysis: Any, config: Config, reps: list[tuple[Rep, str, str]] | None = None) -> CameraCheck:
+def camera_check(
+    analysis: Any, config: Config, reps: list[tuple[Rep, str, str]] | None = None,
+    signals: dict[str, np.ndarray] | None = None,
+) -> CameraCheck:
     """Frontal, oblique or side; feet in view; frame rate; subject size.
 
     Legs in view are judged where they are measured: over the frames of ``reps`` (``(rep,
     exercise, working leg)``), the working leg(s) only (the free foot of a single-leg squat,
     held behind the stance leg, is hidden from a front camera by design); without reps, both legs
-    over the whole clip.
+    over the whole clip. ``signals``: :func:`depth_signals` of the metrics, if already computed.
     """
     cc = config.camera
     tr = analysis.track
@@ -361,7 +364,7 @@ def camera_check(analysis: Any, config: Config, reps: list[tuple[Rep, str, str]]
     # reps from inflating the estimate (a caving real squat read 12.9 over all frames, 9.2 upright).
     # Upright: hips within half the smallest rep depth of standing height.
     with np.errstate(invalid="ignore"):
-        upright = np.abs(depth_signals(m)["drop"]) < 0.5 * config.reps.min_depth
+        upright = np.abs((signals or depth_signals(m))["drop"]) < 0.5 * config.reps.min_depth
     still = np.flatnonzero(tr.detected & upright)
     view_frames = still if still.size >= 5 else det
     yaw = estimate_yaw(tr.world, view_frames)
@@ -648,7 +651,7 @@ def score_clip(analysis: Any, *, exercise: str | None = None, baseline: dict[str
     extra = heel_lift(analysis.track, scale, bmask & sig["both_down"])
     if baseline:
         base.update({k: v for k, v in baseline.items() if k in base})
-    cam = camera_check(analysis, cfg, named)
+    cam = camera_check(analysis, cfg, named, sig)
     scored = [score_rep(k + 1, rep, ex, side, m, base, extra, cfg.thresholds) for k, (rep, ex, side) in enumerate(named)]
     if not cam.ok:  # values stay reported, but no flag is raised from a view that cannot support it
         from dataclasses import replace as _replace
