@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from valgus.synth.camera import CameraParams  # noqa: E402
-from valgus.synth.clip import ClipSpec, render_clip  # noqa: E402
+from valgus.synth.clip import ClipSpec, render_clip, render_sequence  # noqa: E402
 from valgus.synth.motion import MotionParams  # noqa: E402
 
 OUT = REPO / "sample_videos"
@@ -92,6 +92,21 @@ CLIPS: list[ClipSpec] = [
     ),
 ]
 
+_SET = dict(descent_s=1.1, ascent_s=1.0, pause_bottom_s=0.2, pause_top_s=0.4, lead_in_s=0.8)
+
+#: Clips of several parts (one set that switches working leg and exercise): name -> parts.
+SEQUENCES: dict[str, list[ClipSpec]] = {
+    "mixed_sls_left_then_right_then_squat": [
+        ClipSpec("sls_left", body="female_average", seed=6, motion=MotionParams(
+            "single_leg_squat", side="left", reps=2, depth_deg=65, arms="crossed",
+            valgus_left_deg=18, fault_reps=(1,), **_SET)),
+        ClipSpec("sls_right", body="female_average", seed=6, motion=MotionParams(
+            "single_leg_squat", side="right", reps=2, depth_deg=65, arms="crossed", **_SET)),
+        ClipSpec("squat", body="female_average", seed=6, motion=MotionParams(
+            "squat", reps=1, depth_deg=90, stance_width=0.36, arms="crossed", **_SET)),
+    ],
+}
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -110,6 +125,19 @@ def render_all(out: Path, only: list[str] | None) -> dict[str, str]:
         print(f"{spec.name:40s} {truth['n_frames']:4d} frames {dt:6.1f} s "
               f"{video.stat().st_size / 1e6:5.2f} MB  {labels}")
         for f in (video, out / f"{spec.name}.truth.json"):
+            sums[f.name] = sha256(f)
+    for name, parts in SEQUENCES.items():
+        if only and name not in only:
+            continue
+        t0 = time.perf_counter()
+        truth = render_sequence(name, parts, out)
+        dt = time.perf_counter() - t0
+        labels = "; ".join(f"rep {r['rep']} ({r['exercise']} {r['working_leg']}): {', '.join(r['labels'])}"
+                           for r in truth["reps"])
+        video = out / f"{name}.mp4"
+        print(f"{name:40s} {truth['n_frames']:4d} frames {dt:6.1f} s "
+              f"{video.stat().st_size / 1e6:5.2f} MB  {labels}")
+        for f in (video, out / f"{name}.truth.json"):
             sums[f.name] = sha256(f)
     return sums
 

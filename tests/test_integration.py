@@ -71,18 +71,26 @@ def test_every_frame_detected(clip):
 
 
 def test_fppa_matches_surface_truth(clip):
-    """Per-frame FPPA against the truth from surface keypoints (what a clinician would mark)."""
+    """Per-frame FPPA against the truth from surface keypoints (what a clinician would mark), for
+    the working leg(s) over each true rep (a free leg's FPPA means nothing; a clip may switch legs)."""
     a = analysed(clip["clip"])
     if not _frontal(clip):
         pytest.skip("camera yaw clip: FPPA is expected to be off (it shows what yaw does)")
-    working = {r["working_leg"] for r in clip["reps"]}
-    legs = ("left", "right") if "both" in working else sorted(working)  # a free leg's FPPA means nothing
-    for side in legs:
-        est = a.metrics[f"{side}_fppa_deg"]
-        ref = np.array([np.nan if v is None else v for v in clip["frames"][f"{side}_fppa_surface_deg"]], float)
-        ok = np.isfinite(est) & np.isfinite(ref)
-        assert ok.mean() > 0.85  # knees passing close in a collapse can hide a landmark briefly
-        err = est[ok] - ref[ok]
+    errs: dict[str, list[np.ndarray]] = {"left": [], "right": []}
+    n_ok = n_all = 0
+    for r in clip["reps"]:
+        sl = slice(r["start_frame"], r["end_frame"] + 1)
+        for side in (("left", "right") if r["working_leg"] == "both" else (r["working_leg"],)):
+            est = a.metrics[f"{side}_fppa_deg"][sl]
+            ref = np.array([np.nan if v is None else v for v in clip["frames"][f"{side}_fppa_surface_deg"][sl]], float)
+            ok = np.isfinite(est) & np.isfinite(ref)
+            n_ok, n_all = n_ok + ok.sum(), n_all + len(ok)
+            errs[side].append(est[ok] - ref[ok])
+    assert n_ok / n_all > 0.85  # knees passing close in a collapse can hide a landmark briefly
+    for side, parts in errs.items():
+        if not parts:
+            continue
+        err = np.concatenate(parts)
         # RESEARCH.md: 1-4 deg mean agreement with surface FPPA on rendered bodies; 1 deg margin
         assert np.mean(np.abs(err)) < 5.0, f"{side}: mean abs FPPA error {np.mean(np.abs(err)):.1f}"
         assert abs(np.mean(err)) < 5.0, f"{side}: FPPA bias {np.mean(err):.1f}"

@@ -239,6 +239,7 @@ def _fake_estimator(result: FakeResult, mirrored: bool = False):
     est._mp = _FakeMP
     est._landmarker = _FakeLandmarker(result)
     est._last_ms = -1
+    est._started = False
     est.mirrored = mirrored
     est.num_poses = 2
     est._checker = None
@@ -333,3 +334,17 @@ def test_estimator_passes_a_contiguous_copy_of_a_strided_frame() -> None:
     est(padded, 0.0, 0)
     sent = est._landmarker.calls[0][0].data
     np.testing.assert_array_equal(sent, padded)
+
+
+def test_quiet_native_stderr_silences_fd2_and_restores_it(tmp_path, capfd):
+    """MediaPipe's C++ logs go straight to file descriptor 2; model loading and the first frame
+    are run with it pointed at /dev/null, and it is restored afterwards."""
+    import os
+
+    from valgus.pose import quiet_native_stderr
+
+    with quiet_native_stderr():
+        os.write(2, b"native noise\n")
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "native noise" not in err and "after" in err

@@ -297,3 +297,58 @@ def test_verdict_counts_complete_and_partial_reps_in_words():
     v, reasons, _ = verdict(reps, cam, th)
     assert v == "no valgus"
     assert reasons[0] == "no rep of 2 complete rep(s) (1 partial rep(s) at the clip's edges not judged) showed knee valgus beyond the threshold"
+
+
+# --- standing baseline ------------------------------------------------------------------------
+
+def _baseline_metrics(fl: np.ndarray, fr: np.ndarray, H: np.ndarray) -> dict[str, np.ndarray]:
+    from valgus.scoring import BASELINE_KEYS
+
+    n = len(H)
+    m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=fl, fr=fr)
+    for k in BASELINE_KEYS:
+        m[k] = np.zeros(n)
+    return m
+
+
+def test_baseline_of_a_leg_ignores_frames_with_that_foot_up():
+    """A set that switches legs: single-leg squats on the left (right foot up, its knee bent so
+    its 'FPPA' reads 20), then on the right. The right leg's standing value must come from frames
+    with the right foot down, not from the first frames of the clip."""
+    from valgus.scoring import standing_baseline
+
+    H = _dips(4, 0.25)
+    n = len(H)
+    half = n // 2
+    fl, fr = np.zeros(n), np.zeros(n)
+    fr[:half] = 0.3  # right foot up in the first half (left stance)
+    fl[half:] = 0.3  # left foot up in the second half
+    m = _baseline_metrics(fl, fr, H)
+    m["right_fppa_deg"][:half] = 20.0   # the lifted right leg
+    m["right_fppa_deg"][half:] = 2.0    # standing on the right leg
+    m["left_fppa_deg"][:half] = 3.0
+    m["left_fppa_deg"][half:] = -15.0   # the lifted left leg
+    reps = [r for r, _, _ in find_reps(m["time_s"], m, Config())]
+    base = standing_baseline(m, reps)
+    assert base["left_fppa_deg"] == pytest.approx(3.0)
+    assert base["right_fppa_deg"] == pytest.approx(2.0)
+
+
+def test_baseline_prefers_two_feet_before_the_first_rep():
+    """Both feet down in the lead-in (FPPA 4), then single-leg squats with the other foot up: the
+    two-footed lead-in is the baseline for both legs and for the pelvis."""
+    from valgus.scoring import standing_baseline
+
+    H = _dips(2, 0.25)
+    n = len(H)
+    fl, fr = np.zeros(n), np.zeros(n)
+    fr[30:] = 0.3  # the right foot goes up when the first rep starts (frame 30)
+    m = _baseline_metrics(fl, fr, H)
+    m["left_fppa_deg"][:30] = 4.0
+    m["left_fppa_deg"][30:] = 9.0
+    m["left_pelvic_drop_deg"][:30] = 1.0
+    m["left_pelvic_drop_deg"][30:] = 6.0
+    reps = [r for r, _, _ in find_reps(m["time_s"], m, Config())]
+    base = standing_baseline(m, reps)
+    assert base["left_fppa_deg"] == pytest.approx(4.0)
+    assert base["left_pelvic_drop_deg"] == pytest.approx(1.0)

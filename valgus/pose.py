@@ -28,8 +28,11 @@ Frames with several people are counted; the pipeline warns when they are common.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -141,6 +144,31 @@ class SubjectSelector:
         return chosen
 
 
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what MediaPipe's C++ side writes to file descriptor 2 while loading a model and
+    on its first frame ("Created TensorFlow Lite XNNPACK delegate", feedback-tensor and
+    NORM_RECT warnings): absl logs there directly, before and regardless of ``GLOG_minloglevel``.
+    Nothing is silenced with debug logging (``-v``) or ``GLOG_minloglevel=0``."""
+    if os.environ.get("GLOG_minloglevel") == "0" or log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (e.g. a GUI without a console)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class MediaPipePose:
     """MediaPipe PoseLandmarker in VIDEO mode, as a :class:`PoseEstimator`.
 
@@ -189,7 +217,8 @@ class MediaPipePose:
                 output_segmentation_masks=False,
             )
             try:
-                return vision.PoseLandmarker.create_from_options(options)
+                with quiet_native_stderr():
+                    return vision.PoseLandmarker.create_from_options(options)
             except (RuntimeError, ValueError, OSError) as exc:
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ModelError(f"{model_path}: MediaPipe could not load this model ({msg})") from exc
@@ -202,6 +231,7 @@ class MediaPipePose:
         self._next_check = -np.inf
         self._t_first: float | None = None
         self._last_ms = -1
+        self._started = False
         #: media time at which a second person was first seen (the multi-person model ran from then on)
         self.several_people_from: float | None = None
 
@@ -224,7 +254,10 @@ class MediaPipePose:
         # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
         image = np.ascontiguousarray(image)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
-        result = self._landmarker.detect_for_video(mp_image, ms)
+        first = not self._started  # the native side logs on the first frame
+        self._started = True
+        with quiet_native_stderr() if first else contextlib.nullcontext():
+            result = self._landmarker.detect_for_video(mp_image, ms)
         if self._checker is not None and t >= self._next_check:
             if self._t_first is None:
                 self._t_first = t
@@ -233,7 +266,8 @@ class MediaPipePose:
             # person once found is tracked, so one hit is enough.
             dense = t - self._t_first < 1.0
             self._next_check = t + (min(0.1, self.people_check_s) if dense else self.people_check_s)
-            checked = self._checker.detect_for_video(mp_image, ms)
+            with quiet_native_stderr() if first else contextlib.nullcontext():
+                checked = self._checker.detect_for_video(mp_image, ms)
             if len(getattr(checked, "pose_landmarks", None) or []) > 1:
                 # From now on the multi-person model's results are used, every frame.
                 log.debug("a second person at t=%.2f s: following with the multi-person model", t)

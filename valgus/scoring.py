@@ -24,6 +24,7 @@ Category = Literal["none", "borderline", "mild", "marked"]
 _ORDER = {"none": 0, "borderline": 1, "mild": 2, "marked": 3}
 
 BAL_T = 0.35  # balance below this (or above 1 - this): single-leg stance
+SIDES_ = ("left", "right")
 LIFT_T = 0.08  # leg lengths: a foot this far above the floor line is off the floor
 STEP_T = 0.12  # leg lengths: a foot this far above the floor line is on the step
 
@@ -292,28 +293,57 @@ BASELINE_KEYS = (
 )
 
 
-def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: dict[str, np.ndarray] | None = None) -> dict[str, float]:
-    """Median of each metric over the upright frames before the first rep.
+def _baseline_mask(candidates: np.ndarray, before_first: np.ndarray, min_frames: int = 3) -> np.ndarray:
+    """``candidates`` before the first rep if there are enough of them, else anywhere."""
+    early = candidates & before_first
+    return early if early.sum() >= min_frames else candidates
 
-    If the clip starts in a rep, the upright frames between reps are used (depth below a quarter
-    of the rep threshold). Anatomy (a wide pelvis, genu valgum) is in the baseline, so changes
-    from it are the dynamic part.
+
+def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """Median of each metric over the upright frames, standing on both feet, before the first rep.
+
+    Anatomy (a wide pelvis, genu valgum) is in the baseline, so changes from it are the dynamic
+    part. Upright = hips within 0.03 leg lengths of standing height. A leg's own values (FPPA, hip
+    adduction, knee over foot) come from frames where that foot is on the floor: a lifted leg's
+    angles say nothing about its standing alignment, and a set that switches legs starts with one
+    foot up. The order of preference for each value: upright frames before the first rep with both
+    feet down; upright with both feet down anywhere in the clip (e.g. the clip starts in a rep);
+    for a leg's own values, upright with that foot down (a clip of single-leg squats on one leg
+    that never puts the other foot down); failing all, the upright frames, then every frame.
+    Pelvis and trunk use two-feet frames only when there are any (a level pelvis is the reference).
     """
     sig = depth_signals(metrics)
     drop = sig["drop"]
     n = len(drop)
-    mask = np.zeros(n, dtype=bool)
+    before = np.zeros(n, dtype=bool)
     if reps and reps[0].start > 3:
-        mask[: reps[0].start] = True
+        before[: reps[0].start] = True
+    else:
+        before[:] = True
     with np.errstate(invalid="ignore"):
         upright = np.abs(drop) < 0.03
-    mask &= upright if (mask & upright).sum() >= 3 else mask
-    if mask.sum() < 3:
-        mask = upright
+        down = {s: np.nan_to_num(metrics[f"{s}_foot_raise"], nan=np.inf) < LIFT_T for s in SIDES_}
+    both = upright & down["left"] & down["right"]
+
+    def pick(*cands: np.ndarray) -> np.ndarray:
+        for c in cands:
+            m = _baseline_mask(c, before)
+            if m.sum() >= 3:
+                return m
+        return upright if upright.sum() >= 3 else np.ones(n, dtype=bool)
+
+    masks = {"both": pick(both)}
+    for s in SIDES_:
+        masks[s] = pick(both, upright & down[s])
     src = dict(metrics)
     if extra:
         src.update(extra)
-    return {k: _nanmedian(src[k][mask]) for k in list(BASELINE_KEYS) + list(extra or {})}
+    out: dict[str, float] = {}
+    for k in list(BASELINE_KEYS) + list(extra or {}):
+        side = k.split("_", 1)[0]
+        leg_own = side in SIDES_ and not any(x in k for x in ("pelvic_drop", "trunk_lean"))
+        out[k] = _nanmedian(src[k][masks[side] if leg_own else masks["both"]])
+    return out
 
 
 def estimate_yaw(world: np.ndarray, frames: np.ndarray) -> float:

@@ -209,3 +209,96 @@ def _reps(
             }
         )
     return out
+
+
+def render_sequence(name: str, parts: list[ClipSpec], out_dir: Path) -> dict[str, Any]:
+    """Render ``parts`` one after another as ONE clip ``<name>.mp4`` with one truth file.
+
+    A set that switches exercise or working leg (e.g. single-leg squats on the left leg, then on
+    the right, then a double-leg squat). Every part must use the same body and camera. Each part
+    starts and ends standing, but in its own stance (a single-leg squat stands on its stance leg
+    with the free foot up), so the body changes stance within one frame between parts. The truth
+    is the parts' truths joined: frames renumbered from 0, ``time_s`` continued, reps renumbered
+    with their frame indices shifted; ``generator`` holds the body, the camera and each part's
+    generator under ``parts`` (``motion`` is the first part's, for readers that expect one).
+    The parts are rendered, then decoded and encoded once more into one stream (so the frames
+    went through H.264 twice; at the default CRF the landmark model does not notice).
+    """
+    if not parts:
+        raise ValueError("render_sequence needs at least one part")
+    if len({(p.body, p.camera, p.seed, p.crf) for p in parts}) != 1:
+        raise ValueError("all parts of a sequence must share body, camera, seed and crf")
+    import tempfile
+
+    import av
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cam = parts[0].camera
+    video_path = out_dir / f"{name}.mp4"
+    truths: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, part in enumerate(parts):
+            spec = dataclasses.replace(part, name=f"part{k}")
+            truths.append(render_clip(spec, Path(tmp)))
+        container = av.open(str(video_path), mode="w")
+        try:
+            stream = container.add_stream("libx264", rate=int(round(cam.fps)))
+            stream.width, stream.height = cam.width, cam.height_px
+            stream.pix_fmt = "yuv420p"
+            stream.thread_count = 1
+            stream.options = {"crf": str(parts[0].crf), "preset": "medium", "threads": "1"}
+            for k in range(len(parts)):
+                with av.open(str(Path(tmp) / f"part{k}.mp4")) as src:
+                    for frame in src.decode(video=0):
+                        img = frame.to_ndarray(format="rgb24")
+                        for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                            container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        finally:
+            container.close()
+    series: dict[str, list[Any]] = {}
+    joints_2d: dict[str, list[Any]] = {}
+    kps_2d: dict[str, list[Any]] = {}
+    reps: list[dict[str, Any]] = []
+    offset = 0
+    for tr in truths:
+        n = tr["n_frames"]
+        for key, vals in tr["frames"].items():
+            if key == "frame":
+                vals = [offset + i for i in range(n)]
+            elif key == "time_s":
+                vals = [round((offset + i) / cam.fps, 4) for i in range(n)]
+            series.setdefault(key, []).extend(vals)
+        for src_d, dst in ((tr["joints_2d"], joints_2d), (tr["keypoints_2d"], kps_2d)):
+            for key, vals in src_d.items():
+                dst.setdefault(key, []).extend(vals)
+        for r in tr["reps"]:
+            r = dict(r, rep=len(reps) + 1)
+            for key in ("start_frame", "deepest_frame", "end_frame"):
+                r[key] += offset
+            reps.append(r)
+        offset += n
+    truth: dict[str, Any] = {
+        "schema": SCHEMA,
+        "clip": video_path.name,
+        "fps": cam.fps,
+        "width": cam.width,
+        "height": cam.height_px,
+        "n_frames": offset,
+        "mirrored": cam.mirrored,
+        "generator": {
+            "body": parts[0].body,
+            "seed": parts[0].seed,
+            "motion": truths[0]["generator"]["motion"],
+            "camera": dataclasses.asdict(cam),
+            "parts": [tr["generator"] for tr in truths],
+        },
+        "reps": reps,
+        "frames": series,
+        "joints_2d": joints_2d,
+        "keypoints_2d": kps_2d,
+    }
+    (out_dir / f"{name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")) + "\n")
+    return truth
