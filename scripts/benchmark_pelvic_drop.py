@@ -101,7 +101,7 @@ def run_one(args: tuple[Any, Path]) -> list[dict[str, Any]]:
         frames = [("deepest", r["deepest_frame"])]
         if s.motion.exercise == "step_up":
             # top of the step: the pelvis at its highest (lead leg straight, trailing foot up)
-            idx = range(r["deepest_frame"], r["end_frame"] + 1)
+            idx = range(r["start_frame"], r["end_frame"] + 1)
             jy = truth["joints_2d"]
             top = min(idx, key=lambda k: jy["left_hip"][k][1] + jy["right_hip"][k][1])
             frames.append(("top", top))

@@ -352,3 +352,13 @@ def test_baseline_prefers_two_feet_before_the_first_rep():
     base = standing_baseline(m, reps)
     assert base["left_fppa_deg"] == pytest.approx(4.0)
     assert base["left_pelvic_drop_deg"] == pytest.approx(1.0)
+
+
+def test_no_rep_deeper_than_a_body_can_go():
+    """Hips 1.5 leg lengths below standing: a tracking jump or another person, not a squat;
+    0.5 (a deep squat) is a rep."""
+    for depth, expected in ((1.5, 0), (0.5, 2)):
+        H = _dips(2, depth)
+        n = len(H)
+        m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
+        assert len(find_reps(m["time_s"], m, Config())) == expected

@@ -87,9 +87,14 @@ class RepConfig:
     end_fraction: float = 0.35  # ...and ends when the hips come back above it
     min_duration_s: float = 0.5
     max_duration_s: float = 15.0
+    # Leg lengths. A deep squat lowers the hips about 0.55-0.6 leg lengths and a 50 cm step raises
+    # them about 0.6; a "rep" beyond one leg length is a tracking error or a different person (e.g.
+    # pedestrians passing a street camera), not an exercise.
+    max_depth: float = 1.0
 
     def __post_init__(self) -> None:
         _range("reps.min_depth", self.min_depth, 0.02, 1.0)
+        _range("reps.max_depth", self.max_depth, 0.2, 10.0)
         _range("reps.start_fraction", self.start_fraction, 0.05, 0.95)
         _range("reps.end_fraction", self.end_fraction, 0.05, 0.95)
         _range("reps.min_duration_s", self.min_duration_s, 0.05, 10.0)

@@ -147,8 +147,9 @@ class SubjectSelector:
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence what MediaPipe's C++ side writes to file descriptor 2 while loading a model and
-    on its first frame ("Created TensorFlow Lite XNNPACK delegate", feedback-tensor and
-    NORM_RECT warnings): absl logs there directly, before and regardless of ``GLOG_minloglevel``.
+    until it has found its first person ("Created TensorFlow Lite XNNPACK delegate",
+    feedback-tensor and NORM_RECT warnings, each logged once): absl logs there directly, before
+    and regardless of ``GLOG_minloglevel``.
     Nothing is silenced with debug logging (``-v``) or ``GLOG_minloglevel=0``."""
     if os.environ.get("GLOG_minloglevel") == "0" or log.isEnabledFor(logging.DEBUG):
         yield
@@ -231,7 +232,8 @@ class MediaPipePose:
         self._next_check = -np.inf
         self._t_first: float | None = None
         self._last_ms = -1
-        self._started = False
+        #: silence native stderr for [the landmarker, the checker] until each has found a person
+        self._quiet = [True, True]
         #: media time at which a second person was first seen (the multi-person model ran from then on)
         self.several_people_from: float | None = None
 
@@ -254,10 +256,11 @@ class MediaPipePose:
         # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
         image = np.ascontiguousarray(image)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
-        first = not self._started  # the native side logs on the first frame
-        self._started = True
-        with quiet_native_stderr() if first else contextlib.nullcontext():
+        # The native side logs once when a landmarker first runs, and once when it first finds a person.
+        with quiet_native_stderr() if self._quiet[0] else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(mp_image, ms)
+        if getattr(result, "pose_landmarks", None):
+            self._quiet[0] = False
         if self._checker is not None and t >= self._next_check:
             if self._t_first is None:
                 self._t_first = t
@@ -266,13 +269,16 @@ class MediaPipePose:
             # person once found is tracked, so one hit is enough.
             dense = t - self._t_first < 1.0
             self._next_check = t + (min(0.1, self.people_check_s) if dense else self.people_check_s)
-            with quiet_native_stderr() if first else contextlib.nullcontext():
+            with quiet_native_stderr() if self._quiet[1] else contextlib.nullcontext():
                 checked = self._checker.detect_for_video(mp_image, ms)
+            if getattr(checked, "pose_landmarks", None):
+                self._quiet[1] = False
             if len(getattr(checked, "pose_landmarks", None) or []) > 1:
                 # From now on the multi-person model's results are used, every frame.
                 log.debug("a second person at t=%.2f s: following with the multi-person model", t)
                 self._landmarker.close()
                 self._landmarker, self._checker = self._checker, None
+                self._quiet[0] = self._quiet[1]
                 self.several_people_from = t
                 result = checked
         return FramePoses(index=index, t=t, people=people_from_result(result, w, h, mirrored=self.mirrored))

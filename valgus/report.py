@@ -39,7 +39,7 @@ def rep_table(result: Any) -> str:
                 f"{_f(v['hip_adduction_deg']):>6} {_f(v['knee_medial_offset'], '{:+.2f}'):>9} {kasr:>5} {pel:>6} {tr:>6}  {valg}"
             )
     if any(r.partial for r in reps):
-        lines.append("  * partial rep (cut by the start or end of the clip)")
+        lines.append("  * partial rep (cut by the start or end of the clip, or by frames without the person): not judged")
     return "\n".join(lines)
 
 
@@ -71,6 +71,9 @@ def report_text(analysis: Any) -> str:
         "  FPPA = frontal-plane projection angle, + = knee caving in (valgus). dFPPA = change from",
         "  your standing posture. knee/foot = knee position relative to the foot centre in leg",
         "  lengths (+ = knee inside the foot). KASR = knee/ankle separation ratio (squats).",
+        "  pelvis = pelvic drop change from standing (+ = free side lower), trunk = lean over the",
+        "  stance leg. pelvis is for information only: the pose model's hip landmarks follow about",
+        "  5-15 % of a true drop (README, Accuracy), so it never decides the verdict.",
         "  Measurement uncertainty is about +-6 deg on FPPA (SEM 3 deg + pipeline error 3 deg).",
         "  This is a movement screen, not a diagnosis.",
     ]

@@ -26,7 +26,7 @@ class Rep:
     t_deepest: float
     t_end: float
     depth: float  # signal value at the deepest frame
-    partial: bool = False  # cut by the start or end of the clip
+    partial: bool = False  # cut by the start or end of the clip, or by a gap in the tracking
 
     def __post_init__(self) -> None:
         if not (self.start <= self.deepest <= self.end):

@@ -214,6 +214,8 @@ def find_reps(
             rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end,
                       float(rep.depth), rep.partial)
             out.append((rep, "step_up", lead))
+    # Deeper than a body can go (RepConfig.max_depth): not an exercise rep.
+    out = [x for x in out if not (x[0].depth > rc.max_depth)]
     if exercise is None:
         # The hips cannot be below standing (a squat) and carried up onto a step at once: a
         # step-up whose loaded frame falls inside a squat or single-leg squat is a misreading
@@ -536,7 +538,7 @@ def score_rep(
                               ch_drop, th.pelvic_drop_mild, band_deg,
                               "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')"
                               + ("" if th.pelvic_drop_in_verdict else
-                                 "; informational: MediaPipe's hip landmarks did not follow rendered pelvic drops"),
+                                 "; informational: MediaPipe's hip landmarks follow about 5-15 % of a true drop (benchmarks/pelvic_drop.json)"),
                               "pelvic drop change from standing", s, assessed=th.pelvic_drop_in_verdict))
             ch_lean = v["trunk_lean_deg_change"] if np.isfinite(v["trunk_lean_deg_change"]) else v["trunk_lean_deg"]
             flags.append(Flag("trunk_lean", _categorise(ch_lean, th.trunk_lean_borderline, th.trunk_lean_mild),
