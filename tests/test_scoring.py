@@ -352,6 +352,11 @@ def test_baseline_prefers_two_feet_before_the_first_rep():
     base = standing_baseline(m, reps)
     assert base["left_fppa_deg"] == pytest.approx(4.0)
     assert base["left_pelvic_drop_deg"] == pytest.approx(1.0)
+    # standing on the left leg alone (upright frames between the reps, right foot up): the
+    # reference for single-leg tasks; nobody stood on the right leg alone
+    assert base["left_fppa_deg_one_leg"] == pytest.approx(9.0)
+    assert base["left_pelvic_drop_deg_one_leg"] == pytest.approx(6.0)
+    assert np.isnan(base["right_fppa_deg_one_leg"])
 
 
 def test_no_rep_deeper_than_a_body_can_go():

@@ -95,7 +95,7 @@ def collect_videos(inputs: list[str]) -> list[Path]:
 BATCH_COLUMNS = [
     "video", "status", "error", "frames", "frames_with_person", "mean_visibility", "view", "exercise",
     "n_reps", "verdict", "max_left_fppa_deg", "max_right_fppa_deg", "min_knee_ankle_sep_ratio",
-    "valgus_reps", "seconds",
+    "valgus_reps", "left_right_fppa_diff_deg", "seconds",
 ]
 
 
@@ -113,10 +113,21 @@ def batch_row(video: Path, res: Analysis | None, error: str, seconds: float) -> 
         view=r.camera.view, exercise=r.exercise, n_reps=len(full), verdict=r.verdict,
         max_left_fppa_deg=_num(s["peaks"]["left_fppa_deg"]), max_right_fppa_deg=_num(s["peaks"]["right_fppa_deg"]),
         min_knee_ankle_sep_ratio=_num(s["min_knee_ankle_sep_ratio"], "{:.2f}"),
+        left_right_fppa_diff_deg=_num(_lr_diff(r.legs)),
         valgus_reps=" ".join(f"{x.number}{x.working_leg[0]}:{x.worst('dynamic_knee_valgus')}" for x in full
                              if x.worst("dynamic_knee_valgus") in ("mild", "marked")),
     )
     return row
+
+
+def _lr_diff(legs: list[Any]) -> float | None:
+    """Left minus right mean FPPA for the exercise done on both legs with the largest difference."""
+    by: dict[str, dict[str, float]] = {}
+    for x in legs:
+        by.setdefault(x.exercise, {})[x.leg] = x.fppa_deg
+    diffs = [d["left"] - d["right"] for d in by.values() if "left" in d and "right" in d
+             and np.isfinite(d["left"] - d["right"])]
+    return max(diffs, key=abs) if diffs else None
 
 
 def _num(v: float | None, fmt: str = "{:.1f}") -> str:

@@ -156,6 +156,9 @@ class ThresholdConfig:
     hip_adduction_sign: float = 5.0
     # Heel lift (leg lengths), a foot sign checked before blaming the hip.
     heel_lift: float = 0.03
+    # Left-right difference in mean FPPA (same exercise, complete reps) worth reporting: the
+    # smallest detectable difference of 2D FPPA, 7.5-8.9 deg (Munro, Herrington & Carolan 2012).
+    asymmetry_deg: float = 8.0
     # Uncertainty: literature SEM plus the pipeline's own measured FPPA error.
     sem_deg: float = 3.0
     pipeline_error_deg: float = 3.0

@@ -43,6 +43,15 @@ def rep_table(result: Any) -> str:
     return "\n".join(lines)
 
 
+def leg_table(result: Any) -> str:
+    """One line per exercise and leg: mean FPPA, change from standing, knee over foot."""
+    lines = [f"  {'exercise':<16} {'leg':<5} {'reps':>4}  {'FPPA':>6} {'dFPPA':>6} {'knee/foot':>9}  valgus reps"]
+    for x in result.legs:
+        lines.append(f"  {x.exercise:<16} {x.leg:<5} {x.n_reps:>4}  {_f(x.fppa_deg):>6} {_f(x.fppa_deg_change):>6} "
+                     f"{_f(x.knee_medial_offset, '{:+.2f}'):>9}  {x.valgus_reps}")
+    return "\n".join(lines)
+
+
 def report_text(analysis: Any) -> str:
     """The report.txt a person reads: what was seen, the verdict, why, and what to do."""
     res = analysis.reps
@@ -61,6 +70,8 @@ def report_text(analysis: Any) -> str:
     for w in analysis.warnings + res.camera.warnings:
         out.append(f"  ! {w}")
     out += ["", "Reps (values at the deepest frame; d = change from standing):", rep_table(res), ""]
+    if res.legs:
+        out += ["Per leg (means over the complete reps):", leg_table(res), ""]
     if res.plan:
         out += ["What to do: a hip-strengthening plan (3 sessions a week, 6-8 weeks)"]
         for k in ("activation", "strength", "function"):

@@ -94,6 +94,66 @@ class CameraCheck:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LegSummary:
+    """One leg's complete reps of one exercise, averaged (for left-right comparison)."""
+
+    exercise: str
+    leg: str  # "left" or "right"
+    n_reps: int
+    fppa_deg: float  # mean FPPA at the deepest frames
+    fppa_deg_change: float  # mean change from standing
+    knee_medial_offset: float  # mean knee offset from the foot, leg lengths
+    valgus_reps: int  # reps with an assessed mild-or-worse valgus flag on this leg
+
+    def __post_init__(self) -> None:
+        if self.leg not in ("left", "right"):
+            raise ValueError(f"leg must be left or right, got {self.leg!r}")
+        if self.n_reps < 1 or not 0 <= self.valgus_reps <= self.n_reps:
+            raise ValueError(f"bad rep counts: {self.n_reps} reps, {self.valgus_reps} with valgus")
+
+
+def leg_summaries(reps: list["RepScore"]) -> list[LegSummary]:
+    """Per exercise and leg, the mean of the complete reps' values (a bilateral squat counts for
+    both legs; a single-leg squat or step-up for its working leg)."""
+    groups: dict[tuple[str, str], list[RepScore]] = {}
+    for r in reps:
+        if r.partial:
+            continue
+        for leg in (("left", "right") if r.working_leg == "both" else (r.working_leg,)):
+            groups.setdefault((r.exercise, leg), []).append(r)
+    out = []
+    for (ex, leg), rs in sorted(groups.items()):
+        def mean(key: str) -> float:
+            v = np.array([r.values[leg].get(key, np.nan) for r in rs], dtype=np.float64)
+            return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+
+        n_valgus = sum(_ORDER[r.worst("dynamic_knee_valgus", leg)] >= _ORDER["mild"] for r in rs)
+        out.append(LegSummary(ex, leg, len(rs), mean("fppa_deg"), mean("fppa_deg_change"),
+                              mean("knee_medial_offset"), n_valgus))
+    return out
+
+
+def asymmetry_reasons(legs: list[LegSummary], th: ThresholdConfig) -> list[str]:
+    """Plain-word lines for exercises whose left and right mean FPPA differ by at least
+    ``th.asymmetry_deg`` (the smallest detectable difference of 2D FPPA, Munro 2012)."""
+    by = {(x.exercise, x.leg): x for x in legs}
+    out = []
+    for ex in sorted({x.exercise for x in legs}):
+        lf, rt = by.get((ex, "left")), by.get((ex, "right"))
+        if lf is None or rt is None or not (np.isfinite(lf.fppa_deg) and np.isfinite(rt.fppa_deg)):
+            continue
+        diff = lf.fppa_deg - rt.fppa_deg
+        if abs(diff) >= th.asymmetry_deg:
+            worse = "left" if diff > 0 else "right"
+            out.append(
+                f"{ex.replace('_', ' ')}: the {worse} knee caves more (mean FPPA left {lf.fppa_deg:+.1f}, "
+                f"right {rt.fppa_deg:+.1f} deg; a {abs(diff):.1f}-deg difference is beyond the "
+                f"{th.asymmetry_deg:g}-deg smallest detectable difference, Munro 2012)"
+            )
+    return out
+
+
 @dataclass
 class ClipResult:
     """Reps, camera check and the verdict for one clip."""
@@ -105,6 +165,7 @@ class ClipResult:
     verdict: str  # "knee valgus with hip signs" | "knee valgus without hip signs" | "no valgus" | "cannot assess"
     reasons: list[str]
     plan: dict[str, Any] | None
+    legs: list[LegSummary] = field(default_factory=list)  # per exercise and leg, complete reps
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -113,6 +174,7 @@ class ClipResult:
             "verdict": self.verdict,
             "reasons": self.reasons,
             "camera": asdict(self.camera),
+            "legs": [asdict(x) for x in self.legs],
         }
 
     def to_dict(self, config: Config | None = None) -> dict[str, Any]:
@@ -123,6 +185,7 @@ class ClipResult:
             "strength_plan": self.plan,
             "camera": asdict(self.camera),
             "baseline": self.baseline,
+            "legs": [asdict(x) for x in self.legs],
             "reps": [asdict(r) for r in self.reps],
         }
         if config is not None:
@@ -295,6 +358,10 @@ BASELINE_KEYS = (
 )
 
 
+#: Suffix of the baseline keys measured standing on one leg (reference for single-leg tasks).
+ONE_LEG = "_one_leg"
+
+
 def _baseline_mask(candidates: np.ndarray, before_first: np.ndarray, min_frames: int = 3) -> np.ndarray:
     """``candidates`` before the first rep if there are enough of them, else anywhere."""
     early = candidates & before_first
@@ -302,7 +369,8 @@ def _baseline_mask(candidates: np.ndarray, before_first: np.ndarray, min_frames:
 
 
 def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: dict[str, np.ndarray] | None = None) -> dict[str, float]:
-    """Median of each metric over the upright frames, standing on both feet, before the first rep.
+    """Median of each metric over the upright frames, standing on both feet, before the first rep,
+    and for each leg also standing on that leg alone (keys ending in ``ONE_LEG``).
 
     Anatomy (a wide pelvis, genu valgum) is in the baseline, so changes from it are the dynamic
     part. Upright = hips within 0.03 leg lengths of standing height. A leg's own values (FPPA, hip
@@ -345,6 +413,15 @@ def standing_baseline(metrics: dict[str, np.ndarray], reps: list[Rep], extra: di
         side = k.split("_", 1)[0]
         leg_own = side in SIDES_ and not any(x in k for x in ("pelvic_drop", "trunk_lean"))
         out[k] = _nanmedian(src[k][masks[side] if leg_own else masks["both"]])
+    # Standing on one leg (that foot down, the other up, upright): the reference for single-leg
+    # tasks, so the weight shift over the stance foot (several degrees of hip adduction) is not
+    # read as the rep's own change. NaN when the clip has no such frames.
+    for s in SIDES_:
+        o = "right" if s == "left" else "left"
+        one = _baseline_mask(upright & down[s] & ~down[o], before)
+        for k in BASELINE_KEYS:
+            if k.startswith(f"{s}_"):
+                out[k + ONE_LEG] = _nanmedian(src[k][one]) if one.sum() >= 3 else float("nan")
     return out
 
 
@@ -519,7 +596,9 @@ def score_rep(
             v[key] = _at_or_near(col, i, sl)
             seg = col[sl]
             v[f"{key}_peak"] = float(np.nanmax(seg)) if np.isfinite(seg).any() else float("nan")
-            b = baseline.get(f"{s}_{key}", float("nan"))
+            b = baseline.get(f"{s}_{key}{ONE_LEG}", float("nan")) if exercise != "squat" else float("nan")
+            if not np.isfinite(b):
+                b = baseline.get(f"{s}_{key}", float("nan"))
             v[f"{key}_standing"] = b
             v[f"{key}_change"] = float(v[key] - b) if np.isfinite(b) else float("nan")
         v["heel_lift"] = float(extra[f"{s}_heel_lift"][i])
@@ -693,4 +772,7 @@ def score_clip(analysis: Any, *, exercise: str | None = None, baseline: dict[str
     exs = sorted({r.exercise for r in scored})
     ex_name = exercise or ("+".join(exs) if exs else "unknown")
     v, reasons, plan = verdict(scored, cam, cfg.thresholds)
-    return ClipResult(ex_name, scored, cam, base, v, reasons, plan)
+    legs = leg_summaries(scored)
+    if v != "cannot assess":
+        reasons = reasons + asymmetry_reasons(legs, cfg.thresholds)
+    return ClipResult(ex_name, scored, cam, base, v, reasons, plan, legs)
