@@ -367,3 +367,15 @@ def test_no_rep_deeper_than_a_body_can_go():
         n = len(H)
         m = _metrics(n, H=H, balance=np.full(n, 0.5), fl=np.zeros(n), fr=np.zeros(n))
         assert len(find_reps(m["time_s"], m, Config())) == expected
+
+
+def test_verdict_names_the_flagged_leg_of_a_bilateral_rep():
+    """A squat rep whose right knee alone is flagged is reported as 'right', not 'both'."""
+    cam = CameraCheck(ok=True, view="frontal", yaw_deg=2.0)
+    r = _rep(1, [_flag("dynamic_knee_valgus", "marked", leg="right"), _flag("dynamic_knee_valgus", "none", leg="left")],
+             leg="both")
+    _, reasons, _ = verdict([r], cam, ThresholdConfig())
+    assert any("rep(s) 1 (right, marked)" in x for x in reasons), reasons
+    r2 = _rep(1, [_flag("dynamic_knee_valgus", "mild", leg="both")], leg="both")
+    _, reasons, _ = verdict([r2], cam, ThresholdConfig())
+    assert any("rep(s) 1 (both, mild)" in x for x in reasons), reasons

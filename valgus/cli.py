@@ -76,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Webcam check with skeleton overlay, per-rep cues and a verdict at the end. Press q to stop."))
     lv.add_argument("--camera", default="0",
                     help="camera index, device path or stream URL (default 0); a video file is replayed as if live")
-    lv.add_argument("--width", type=int, default=1280)
-    lv.add_argument("--height", type=int, default=720)
+    lv.add_argument("--width", type=int, default=1280, help="requested camera frame width in pixels (default 1280)")
+    lv.add_argument("--height", type=int, default=720, help="requested camera frame height in pixels (default 720)")
     lv.add_argument("--no-display", action="store_true", help="no window (print cues only)")
     lv.add_argument("--record", metavar="DIR", help="save frames.csv/reps.json of the session here")
+    lv.add_argument("--force", action="store_true", help="overwrite an existing --record folder")
     lv.add_argument("--max-seconds", type=float, help="stop after this many seconds")
     _common(lv)
     return parser

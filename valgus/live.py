@@ -199,7 +199,7 @@ def run_live(args: argparse.Namespace, cfg: Config) -> int:
     if args.record:
         from valgus.outputs import prepare_outdir, write_frames_csv, write_json
 
-        out = prepare_outdir(Path(args.record), force=False)
+        out = prepare_outdir(Path(args.record), force=getattr(args, "force", False))
         write_frames_csv(metrics, out / "frames.csv")
         write_json(a.reps.to_dict(cfg), out / "reps.json")
     return 0

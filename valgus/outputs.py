@@ -98,6 +98,24 @@ def write_json(data: Any, path: str | Path) -> Path:
     return path
 
 
+def _peaks(analysis: Any) -> dict[str, float | None]:
+    """Largest FPPA and hip adduction per leg over the frames of the reps in which that leg works
+    (a free leg held in the air, or a frame between reps, says nothing about valgus)."""
+    m = analysis.metrics
+    reps = analysis.reps.reps if analysis.reps is not None else []
+    out: dict[str, float | None] = {}
+    for side in ("left", "right"):
+        rows = np.zeros(len(m["time_s"]), dtype=bool)
+        for r in reps:
+            if r.working_leg in (side, "both"):
+                idx = np.flatnonzero((m["frame"] >= r.frame_start) & (m["frame"] <= r.frame_end))
+                rows[idx] = True
+        for key in ("fppa_deg", "hip_adduction_deg"):
+            v = m[f"{side}_{key}"][rows]
+            out[f"{side}_{key}"] = float(np.nanmax(v)) if np.isfinite(v).any() else None
+    return out
+
+
 def summary_dict(analysis: Any) -> dict[str, Any]:
     """The clip-level summary written to summary.json."""
     info = analysis.info
@@ -116,10 +134,7 @@ def summary_dict(analysis: Any) -> dict[str, Any]:
         "frames_with_person": analysis.n_detected,
         "frames_with_several_people": analysis.frames_with_several_people,
         "mean_lower_body_visibility": float(np.mean(vis)) if vis.size else None,
-        "peaks": {
-            k: float(np.nanmax(m[k])) if np.isfinite(m[k]).any() else None
-            for k in ("left_fppa_deg", "right_fppa_deg", "left_hip_adduction_deg", "right_hip_adduction_deg")
-        },
+        "peaks": _peaks(analysis),
         "min_knee_ankle_sep_ratio": float(np.nanmin(m["knee_ankle_sep_ratio"]))
         if np.isfinite(m["knee_ankle_sep_ratio"]).any() else None,
         "warnings": list(analysis.warnings),

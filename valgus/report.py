@@ -39,7 +39,8 @@ def rep_table(result: Any) -> str:
                 f"{_f(v['hip_adduction_deg']):>6} {_f(v['knee_medial_offset'], '{:+.2f}'):>9} {kasr:>5} {pel:>6} {tr:>6}  {valg}"
             )
     if any(r.partial for r in reps):
-        lines.append("  * partial rep (cut by the start or end of the clip, or by frames without the person): not judged")
+        lines.append("  * partial rep (cut by the start or end of the clip, or by frames without the person): judged only")
+        lines.append("    when the clip has no complete rep, and the verdict then says so")
     return "\n".join(lines)
 
 

@@ -679,6 +679,15 @@ def _rep_count(judged: list[RepScore], reps: list[RepScore]) -> str:
     return f"{len(judged)} complete rep(s)" + (f" ({left_out} partial rep(s) at the clip's edges not judged)" if left_out else "")
 
 
+def _flagged_legs(r: RepScore) -> str:
+    """The leg(s) whose valgus flag is mild or worse: "left", "right" or "both"."""
+    legs = {f.leg for f in r.flags if f.name == "dynamic_knee_valgus" and f.assessed
+            and _ORDER[f.category] >= _ORDER["mild"]}
+    if "both" in legs or legs == {"left", "right"}:
+        return "both"
+    return next(iter(legs)) if legs else r.working_leg
+
+
 def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> tuple[str, list[str], dict[str, Any] | None]:
     """The clip's verdict in plain words, in the spirit of the clinical single-leg-squat rating
     (Crossley et al. 2011: trunk, pelvis, hip, knee; foot signs checked before blaming the hip)."""
@@ -706,7 +715,7 @@ def verdict(reps: list[RepScore], camera: CameraCheck, th: ThresholdConfig) -> t
         return "no valgus", reasons, None
     reasons.extend(depth_note)
     reasons.append(
-        "knee valgus on rep(s) " + ", ".join(f"{r.number} ({r.working_leg}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
+        "knee valgus on rep(s) " + ", ".join(f"{r.number} ({_flagged_legs(r)}, {r.worst('dynamic_knee_valgus')})" for r in valgus_reps)
         + f" of {_rep_count(full, reps)}"
     )
     hip_signs: list[str] = []

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
+_SAID: set[str] = set()
 
 FloatArray = NDArray[np.float64]
 SmootherKind = Literal["zero-phase", "causal", "none"]
@@ -107,7 +108,10 @@ class ZeroPhaseButterworth:
             return x
         fs = 1.0 / float(np.median(np.diff(t)))
         if self.cutoff_hz >= 0.45 * fs:
-            log.info("frame rate %.1f fps too low to low-pass at %.1f Hz; landmarks left unfiltered", fs, self.cutoff_hz)
+            msg = f"frame rate {fs:.1f} fps too low to low-pass at {self.cutoff_hz:.1f} Hz; landmarks left unfiltered"
+            if msg not in _SAID:  # once per process, not once per signal
+                _SAID.add(msg)
+                log.info("%s", msg)
             return x
         sos = butter(self.order, self.cutoff_hz, btype="low", fs=fs, output="sos")
         flat = x.reshape(len(t), -1)
