@@ -379,3 +379,19 @@ def test_verdict_names_the_flagged_leg_of_a_bilateral_rep():
     r2 = _rep(1, [_flag("dynamic_knee_valgus", "mild", leg="both")], leg="both")
     _, reasons, _ = verdict([r2], cam, ThresholdConfig())
     assert any("rep(s) 1 (both, mild)" in x for x in reasons), reasons
+
+
+def test_asymmetry_reason_for_single_leg_tasks_only():
+    """Left 12, right 2 deg mean FPPA: a 10-deg difference (> 8, Munro 2012's SDD) is reported for
+    single-leg squats; 5 deg is not; a bilateral squat's raw FPPA difference never is."""
+    from valgus.scoring import LegSummary, asymmetry_reasons
+
+    th = ThresholdConfig()
+    sls = [LegSummary("single_leg_squat", "left", 3, 12.0, 10.0, 0.05, 2),
+           LegSummary("single_leg_squat", "right", 3, 2.0, 1.0, -0.02, 0)]
+    (line,) = asymmetry_reasons(sls, th)
+    assert "left knee caves more" in line and "10.0-deg difference" in line
+    close = [sls[0], LegSummary("single_leg_squat", "right", 3, 7.0, 6.0, 0.0, 0)]
+    assert asymmetry_reasons(close, th) == []
+    squat = [LegSummary("squat", "left", 2, -70.0, -60.0, 0.0, 0), LegSummary("squat", "right", 2, -50.0, -45.0, 0.0, 0)]
+    assert asymmetry_reasons(squat, th) == []

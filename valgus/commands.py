@@ -124,7 +124,8 @@ def _lr_diff(legs: list[Any]) -> float | None:
     """Left minus right mean FPPA for the exercise done on both legs with the largest difference."""
     by: dict[str, dict[str, float]] = {}
     for x in legs:
-        by.setdefault(x.exercise, {})[x.leg] = x.fppa_deg
+        if x.exercise != "squat":  # raw FPPA is not the bilateral valgus measure
+            by.setdefault(x.exercise, {})[x.leg] = x.fppa_deg
     diffs = [d["left"] - d["right"] for d in by.values() if "left" in d and "right" in d
              and np.isfinite(d["left"] - d["right"])]
     return max(diffs, key=abs) if diffs else None

@@ -135,11 +135,13 @@ def leg_summaries(reps: list["RepScore"]) -> list[LegSummary]:
 
 
 def asymmetry_reasons(legs: list[LegSummary], th: ThresholdConfig) -> list[str]:
-    """Plain-word lines for exercises whose left and right mean FPPA differ by at least
+    """Plain-word lines for single-leg exercises whose left and right mean FPPA differ by at least
     ``th.asymmetry_deg`` (the smallest detectable difference of 2D FPPA, Munro 2012)."""
     by = {(x.exercise, x.leg): x for x in legs}
     out = []
-    for ex in sorted({x.exercise for x in legs}):
+    # Single-leg tasks only: in a bilateral squat raw FPPA from MediaPipe's hip landmark is not the
+    # valgus measure (it reads far negative at depth on real clips, RESEARCH.md; knee width is).
+    for ex in sorted({x.exercise for x in legs} - {"squat"}):
         lf, rt = by.get((ex, "left")), by.get((ex, "right"))
         if lf is None or rt is None or not (np.isfinite(lf.fppa_deg) and np.isfinite(rt.fppa_deg)):
             continue
@@ -518,7 +520,8 @@ def camera_check(
         reasons.append(f"the subject is small in the picture (leg {leg_px:.0f} px of {analysis.info.height} px)")
         fixes.append("move the camera closer so your body fills most of the frame height")
     several = analysis.frames_with_several_people
-    if several > 0.1 * len(tr):
+    said = any("several people" in w for w in getattr(analysis, "warnings", []) or [])
+    if several > 0.1 * len(tr) and not said:  # the pipeline's own warning already says it
         warnings.append(f"{several} frames show more than one person; the one most fully in view was followed")
     return CameraCheck(view, yaw, not reasons, reasons, fixes, warnings)
 
