@@ -84,12 +84,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
     if write_video:
         import av
 
-        container = av.open(str(video_path), mode="w")
-        stream = container.add_stream("libx264", rate=int(round(cam.fps)))
-        stream.width, stream.height = cam.width, cam.height_px
-        stream.pix_fmt = "yuv420p"
-        stream.thread_count = 1
-        stream.options = {"crf": str(spec.crf), "preset": "medium", "threads": "1"}
+        container, stream = _open_writer(video_path, cam, spec.crf)
     try:
         for i in range(n):
             t = i / cam.fps
@@ -127,25 +122,9 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
         if renderer is not None:
             renderer.release()
     reps = _reps(spec.motion, motion, series, states, cam.fps)
-    truth: dict[str, Any] = {
-        "schema": SCHEMA,
-        "clip": video_path.name,
-        "fps": cam.fps,
-        "width": cam.width,
-        "height": cam.height_px,
-        "n_frames": n,
-        "mirrored": cam.mirrored,
-        "generator": {
-            "body": spec.body,
-            "seed": spec.seed,
-            "motion": dataclasses.asdict(spec.motion),
-            "camera": dataclasses.asdict(cam),
-        },
-        "reps": reps,
-        "frames": series,
-        "joints_2d": joints_2d,
-        "keypoints_2d": kps_2d,
-    }
+    generator = {"body": spec.body, "seed": spec.seed, "motion": dataclasses.asdict(spec.motion),
+                 "camera": dataclasses.asdict(cam)}
+    truth = _truth(video_path.name, cam, n, generator, reps, series, joints_2d, kps_2d)
     truth_path = out_dir / f"{spec.name}.truth.json"
     truth_path.write_text(json.dumps(truth, separators=(",", ":")) + "\n")
     logger.info(
@@ -156,6 +135,29 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
         "pose": 1e3 * t_pose / n, "render": 1e3 * t_render / n, "encode": 1e3 * t_enc / n,
     }
     return truth
+
+
+def _open_writer(path: Path, cam: CameraParams, crf: int) -> tuple[Any, Any]:
+    """An H.264 writer; x264 single-threaded so the same frames give byte-identical files."""
+    import av
+
+    container = av.open(str(path), mode="w")
+    stream = container.add_stream("libx264", rate=int(round(cam.fps)))
+    stream.width, stream.height = cam.width, cam.height_px
+    stream.pix_fmt = "yuv420p"
+    stream.thread_count = 1
+    stream.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
+    return container, stream
+
+
+def _truth(clip: str, cam: CameraParams, n_frames: int, generator: dict[str, Any], reps: list[dict[str, Any]],
+           series: dict[str, list[Any]], joints_2d: dict[str, list[Any]], kps_2d: dict[str, list[Any]]) -> dict[str, Any]:
+    """The truth file's contents (schema in ``sample_videos/README.md``), keys in a fixed order."""
+    return {
+        "schema": SCHEMA, "clip": clip, "fps": cam.fps, "width": cam.width, "height": cam.height_px,
+        "n_frames": n_frames, "mirrored": cam.mirrored, "generator": generator, "reps": reps,
+        "frames": series, "joints_2d": joints_2d, "keypoints_2d": kps_2d,
+    }
 
 
 def _reps(
@@ -241,13 +243,8 @@ def render_sequence(name: str, parts: list[ClipSpec], out_dir: Path) -> dict[str
         for k, part in enumerate(parts):
             spec = dataclasses.replace(part, name=f"part{k}")
             truths.append(render_clip(spec, Path(tmp)))
-        container = av.open(str(video_path), mode="w")
+        container, stream = _open_writer(video_path, cam, parts[0].crf)
         try:
-            stream = container.add_stream("libx264", rate=int(round(cam.fps)))
-            stream.width, stream.height = cam.width, cam.height_px
-            stream.pix_fmt = "yuv420p"
-            stream.thread_count = 1
-            stream.options = {"crf": str(parts[0].crf), "preset": "medium", "threads": "1"}
             for k in range(len(parts)):
                 with av.open(str(Path(tmp) / f"part{k}.mp4")) as src:
                     for frame in src.decode(video=0):
@@ -280,25 +277,8 @@ def render_sequence(name: str, parts: list[ClipSpec], out_dir: Path) -> dict[str
                 r[key] += offset
             reps.append(r)
         offset += n
-    truth: dict[str, Any] = {
-        "schema": SCHEMA,
-        "clip": video_path.name,
-        "fps": cam.fps,
-        "width": cam.width,
-        "height": cam.height_px,
-        "n_frames": offset,
-        "mirrored": cam.mirrored,
-        "generator": {
-            "body": parts[0].body,
-            "seed": parts[0].seed,
-            "motion": truths[0]["generator"]["motion"],
-            "camera": dataclasses.asdict(cam),
-            "parts": [tr["generator"] for tr in truths],
-        },
-        "reps": reps,
-        "frames": series,
-        "joints_2d": joints_2d,
-        "keypoints_2d": kps_2d,
-    }
+    generator = {"body": parts[0].body, "seed": parts[0].seed, "motion": truths[0]["generator"]["motion"],
+                 "camera": dataclasses.asdict(cam), "parts": [tr["generator"] for tr in truths]}
+    truth = _truth(video_path.name, cam, offset, generator, reps, series, joints_2d, kps_2d)
     (out_dir / f"{name}.truth.json").write_text(json.dumps(truth, separators=(",", ":")) + "\n")
     return truth
