@@ -121,13 +121,10 @@ def batch_row(video: Path, res: Analysis | None, error: str, seconds: float) -> 
 
 
 def _lr_diff(legs: list[Any]) -> float | None:
-    """Left minus right mean FPPA for the exercise done on both legs with the largest difference."""
-    by: dict[str, dict[str, float]] = {}
-    for x in legs:
-        if x.exercise != "squat":  # raw FPPA is not the bilateral valgus measure
-            by.setdefault(x.exercise, {})[x.leg] = x.fppa_deg
-    diffs = [d["left"] - d["right"] for d in by.values() if "left" in d and "right" in d
-             and np.isfinite(d["left"] - d["right"])]
+    """Left minus right mean FPPA for the single-leg exercise with the largest difference."""
+    from valgus.scoring import left_right_fppa
+
+    diffs = [lf - rt for lf, rt in left_right_fppa(legs).values()]
     return max(diffs, key=abs) if diffs else None
 
 

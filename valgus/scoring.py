@@ -134,23 +134,32 @@ def leg_summaries(reps: list["RepScore"]) -> list[LegSummary]:
     return out
 
 
+def left_right_fppa(legs: list[LegSummary]) -> dict[str, tuple[float, float]]:
+    """Exercise -> (left, right) mean FPPA, for the single-leg exercises done on both legs.
+
+    Single-leg tasks only: in a bilateral squat raw FPPA from MediaPipe's hip landmark is not the
+    valgus measure (it reads far negative at depth on real clips, RESEARCH.md; knee width is).
+    """
+    by = {(x.exercise, x.leg): x.fppa_deg for x in legs}
+    out = {}
+    for ex in sorted({x.exercise for x in legs} - {"squat"}):
+        lf, rt = by.get((ex, "left"), np.nan), by.get((ex, "right"), np.nan)
+        if np.isfinite(lf) and np.isfinite(rt):
+            out[ex] = (lf, rt)
+    return out
+
+
 def asymmetry_reasons(legs: list[LegSummary], th: ThresholdConfig) -> list[str]:
     """Plain-word lines for single-leg exercises whose left and right mean FPPA differ by at least
     ``th.asymmetry_deg`` (the smallest detectable difference of 2D FPPA, Munro 2012)."""
-    by = {(x.exercise, x.leg): x for x in legs}
     out = []
-    # Single-leg tasks only: in a bilateral squat raw FPPA from MediaPipe's hip landmark is not the
-    # valgus measure (it reads far negative at depth on real clips, RESEARCH.md; knee width is).
-    for ex in sorted({x.exercise for x in legs} - {"squat"}):
-        lf, rt = by.get((ex, "left")), by.get((ex, "right"))
-        if lf is None or rt is None or not (np.isfinite(lf.fppa_deg) and np.isfinite(rt.fppa_deg)):
-            continue
-        diff = lf.fppa_deg - rt.fppa_deg
+    for ex, (lf, rt) in left_right_fppa(legs).items():
+        diff = lf - rt
         if abs(diff) >= th.asymmetry_deg:
             worse = "left" if diff > 0 else "right"
             out.append(
-                f"{ex.replace('_', ' ')}: the {worse} knee caves more (mean FPPA left {lf.fppa_deg:+.1f}, "
-                f"right {rt.fppa_deg:+.1f} deg; a {abs(diff):.1f}-deg difference is beyond the "
+                f"{ex.replace('_', ' ')}: the {worse} knee caves more (mean FPPA left {lf:+.1f}, "
+                f"right {rt:+.1f} deg; a {abs(diff):.1f}-deg difference is beyond the "
                 f"{th.asymmetry_deg:g}-deg smallest detectable difference, Munro 2012)"
             )
     return out
