@@ -3,7 +3,7 @@
 
 Maintainer-only script: it needs ``torch`` and ``anny`` (``pip install torch==2.13.0 anny``; a CPU
 wheel of torch avoids pulling CUDA). Nothing else in valgus imports torch or anny: the exported
-``valgus/synth/assets/<name>.npz`` files carry everything the NumPy posing and skinning need.
+``tools/valgus_tools/synth/assets/<name>.npz`` files carry everything the NumPy posing and skinning need.
 
 The first ``anny.Anny()`` builds a cache of about 800 MB in ``~/.cache/anny`` (override with the
 ``ANNY_CACHE_DIR`` environment variable); keep it out of the repository.

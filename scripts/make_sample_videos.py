@@ -23,12 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parents[1]
 
-from valgus.synth.camera import CameraParams  # noqa: E402
-from valgus.synth.clip import ClipSpec, render_clip, render_sequence  # noqa: E402
-from valgus.synth.motion import MotionParams  # noqa: E402
+from valgus_tools.synth.camera import CameraParams  # noqa: E402
+from valgus_tools.synth.clip import ClipSpec, render_clip, render_sequence  # noqa: E402
+from valgus_tools.synth.motion import MotionParams  # noqa: E402
 
 OUT = REPO / "sample_videos"
 SUMS = "SHA256SUMS"

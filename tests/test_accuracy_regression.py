@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from valgus.synth.render import renderer_available
+from valgus_tools.synth.render import renderer_available
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "benchmarks" / "accuracy.json"
@@ -43,11 +42,8 @@ HIGHER_IS_BETTER = {
 
 
 def _load_benchmark():
-    # Imported by name from scripts/ so the benchmark's spawned worker processes can import it too.
-    scripts = str(REPO / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    return importlib.import_module("benchmark_accuracy")
+    # An installed module, so the benchmark's spawned worker processes can import it too.
+    return importlib.import_module("valgus_tools.bench.accuracy")
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from valgus.synth.render import renderer_available
+from valgus_tools.synth.render import renderer_available
 
 _OK, _WHY = renderer_available()
 pytestmark = [pytest.mark.synth, pytest.mark.skipif(not _OK, reason=f"renderer unavailable: {_WHY}")]
 
-from valgus.synth.body import load_body  # noqa: E402
-from valgus.synth.camera import CameraParams  # noqa: E402
-from valgus.synth.clip import ClipSpec, render_clip  # noqa: E402
-from valgus.synth.kinematics import Rig, pose_body  # noqa: E402
-from valgus.synth.motion import Motion, MotionParams  # noqa: E402
-from valgus.synth.render import Renderer  # noqa: E402
+from valgus_tools.synth.body import load_body  # noqa: E402
+from valgus_tools.synth.camera import CameraParams  # noqa: E402
+from valgus_tools.synth.clip import ClipSpec, render_clip  # noqa: E402
+from valgus_tools.synth.kinematics import Rig, pose_body  # noqa: E402
+from valgus_tools.synth.motion import Motion, MotionParams  # noqa: E402
+from valgus_tools.synth.render import Renderer  # noqa: E402
 
 
 def _silhouette(body, cam, vertices) -> np.ndarray:

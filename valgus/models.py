@@ -16,16 +16,9 @@ Downloads are atomic (a temporary file in the cache directory, then ``os.replace
 against the SHA256 and size recorded in ``OFFICIAL_MODELS``; a file that does not match is deleted
 and never used.
 
-Where the bundled model is looked for, in order:
-
-1. ``valgus/_models/pose_landmarker_full.task`` -- package data, for a regular (non-editable)
-   ``pip install .`` or a wheel. The repository keeps ONE copy of the model, in ``models/``; the
-   build copies it into the package (that needs a build hook in the packaging configuration; see
-   ``models/README.md``). No symlink is involved, so it works on every platform and in zips of the
-   source tree.
-2. ``<checkout>/models/pose_landmarker_full.task`` -- the repository's ``models/`` folder next to
-   the ``valgus/`` package, for a source checkout or an editable install (recognised by the
-   ``pyproject.toml`` beside it, so an unrelated ``site-packages/models`` is never picked up).
+The bundled model is package data of ``valgus._model``, which ``pyproject.toml`` maps onto the
+repository's ``models/`` folder: ONE copy in the repository; an editable install reads it in place
+and a wheel carries it.
 
 This module imports only the standard library (and ``valgus.errors``): no mediapipe, no cv2.
 """
@@ -158,22 +151,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _bundled_candidates() -> list[Path]:
-    """Places the bundled model may be, in the order they are tried (see the module docstring)."""
-    package_dir = Path(__file__).resolve().parent
-    candidates = [package_dir / "_models" / BUNDLED_MODEL_FILENAME]
-    checkout = package_dir.parent
-    if (checkout / "pyproject.toml").is_file():
-        candidates.append(checkout / "models" / BUNDLED_MODEL_FILENAME)
-    return candidates
-
-
 def bundled_model_path() -> Path | None:
-    """Return the path of the bundled full model, or ``None`` if this installation lacks it."""
-    for candidate in _bundled_candidates():
-        if candidate.is_file():
-            return candidate
-    return None
+    """Return the path of the bundled full model, or ``None`` if this installation lacks it.
+
+    The model is package data of ``valgus._model``, which pyproject maps onto the repository's
+    ``models/`` folder: an editable install reads it in place, a wheel carries a copy.
+    """
+    from importlib import resources
+
+    try:
+        path = Path(str(resources.files("valgus._model") / BUNDLED_MODEL_FILENAME))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
 def default_cache_dir() -> Path:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from valgus.synth.body import BodyModel, Part
-from valgus.synth.camera import CameraParams
+from valgus_tools.synth.body import BodyModel, Part
+from valgus_tools.synth.camera import CameraParams
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Anatomical posing of an exported body: pelvis, trunk, arms, and legs by inverse kinematics.
 
-World frame: X = subject's left, Y = up, Z = anterior (see :mod:`valgus.synth.body`).
+World frame: X = subject's left, Y = up, Z = anterior (see :mod:`valgus_tools.synth.body`).
 
 Each limb segment has an anatomical orientation ``A`` (columns: its ML axis pointing to the
 subject's LEFT, its long axis pointing proximally/up, its anterior axis), the identity when the
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from valgus.synth.body import BodyModel, PosedBody, forward_kinematics, skin
+from valgus_tools.synth.body import BodyModel, PosedBody, forward_kinematics, skin
 
 F64 = NDArray[np.float64]
 

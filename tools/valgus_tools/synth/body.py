@@ -40,7 +40,7 @@ class Part(IntEnum):
 
 
 def available_bodies() -> list[str]:
-    """Names of the exported body assets (``valgus/synth/assets/<name>.npz``)."""
+    """Names of the exported body assets (``tools/valgus_tools/synth/assets/<name>.npz``)."""
     return sorted(p.stem for p in ASSET_DIR.glob("*.npz"))
 
 

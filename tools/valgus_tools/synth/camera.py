@@ -2,7 +2,7 @@
 
 Pixels: x right, y down, continuous coordinates in which pixel column ``i`` covers
 ``[i, i + 1)`` (so a landmark's normalised x times the width is its pixel x). World: see
-:mod:`valgus.synth.body` (X = subject's left, Y = up, Z = the way the subject faces).
+:mod:`valgus_tools.synth.body` (X = subject's left, Y = up, Z = the way the subject faces).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Parametric exercise motions: double-leg squat, single-leg squat and step-up.
 
-A motion is a function of time that gives a :class:`~valgus.synth.kinematics.BodyPose` per frame,
+A motion is a function of time that gives a :class:`~valgus_tools.synth.kinematics.BodyPose` per frame,
 plus the rep timeline. Dynamic valgus is produced as it happens in people: with the foot planted
 the knee swings medially about the hip-ankle axis (``valgus_*_deg`` is that swing at the deepest
 point of a rep, scaled by depth), so hip adduction and internal rotation rise together.
@@ -14,8 +14,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from valgus.synth.body import BodyModel
-from valgus.synth.kinematics import (
+from valgus_tools.synth.body import BodyModel
+from valgus_tools.synth.kinematics import (
     ARM_PRESETS,
     ArmAngles,
     SIDES,
@@ -27,7 +27,7 @@ from valgus.synth.kinematics import (
     rz,
     side_sign,
 )
-from valgus.synth.render import Box
+from valgus_tools.synth.render import Box
 
 F64 = NDArray[np.float64]
 Exercise = Literal["squat", "single_leg_squat", "step_up"]

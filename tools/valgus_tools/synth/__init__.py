@@ -2,26 +2,26 @@
 
 Maintainer tooling behind ``scripts/make_sample_videos.py`` and ``scripts/benchmark_accuracy.py``;
 nothing else in valgus imports this subpackage. Posing, skinning, projection and truth need NumPy
-only; rendering (:mod:`valgus.synth.render`) needs the optional ``moderngl``
+only; rendering (:mod:`valgus_tools.synth.render`) needs the optional ``moderngl``
 (``pip install .[synth]``) and an EGL driver (Debian: ``libegl1 libegl-mesa0 libgl1-mesa-dri``).
 
 Layers, each usable alone:
 
-- :mod:`~valgus.synth.body`: the exported anny bodies (``assets/*.npz``, made by
+- :mod:`~valgus_tools.synth.body`: the exported anny bodies (``assets/*.npz``, made by
   ``scripts/export_bodies.py``), clothing regions, linear-blend skinning.
-- :mod:`~valgus.synth.kinematics`: anatomical posing; legs by inverse kinematics with a medial
+- :mod:`~valgus_tools.synth.kinematics`: anatomical posing; legs by inverse kinematics with a medial
   knee swing about the hip-ankle axis (how dynamic valgus happens with the foot planted).
-- :mod:`~valgus.synth.motion`: squat, single-leg squat and step-up as functions of time.
-- :mod:`~valgus.synth.camera`, :mod:`~valgus.synth.render`: pinhole camera, offscreen OpenGL.
-- :mod:`~valgus.synth.truth`: 2D and 3D truth angles (definitions in ``sample_videos/README.md``).
-- :mod:`~valgus.synth.clip`: one clip -> ``<name>.mp4`` + ``<name>.truth.json``.
+- :mod:`~valgus_tools.synth.motion`: squat, single-leg squat and step-up as functions of time.
+- :mod:`~valgus_tools.synth.camera`, :mod:`~valgus_tools.synth.render`: pinhole camera, offscreen OpenGL.
+- :mod:`~valgus_tools.synth.truth`: 2D and 3D truth angles (definitions in ``sample_videos/README.md``).
+- :mod:`~valgus_tools.synth.clip`: one clip -> ``<name>.mp4`` + ``<name>.truth.json``.
 
 Example::
 
     from pathlib import Path
-    from valgus.synth.camera import CameraParams
-    from valgus.synth.clip import ClipSpec, render_clip
-    from valgus.synth.motion import MotionParams
+    from valgus_tools.synth.camera import CameraParams
+    from valgus_tools.synth.clip import ClipSpec, render_clip
+    from valgus_tools.synth.motion import MotionParams
 
     spec = ClipSpec(
         "sls_left_valgus",

@@ -22,9 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from valgus import geometry
-from valgus.synth.body import PosedBody
-from valgus.synth.camera import CameraParams
-from valgus.synth.kinematics import SIDES, _frame, side_sign
+from valgus_tools.synth.body import PosedBody
+from valgus_tools.synth.camera import CameraParams
+from valgus_tools.synth.kinematics import SIDES, _frame, side_sign
 
 F64 = NDArray[np.float64]
 

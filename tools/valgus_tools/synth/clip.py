@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from valgus.synth.body import load_body
-from valgus.synth.camera import CameraParams
-from valgus.synth.kinematics import SIDES, pose_body
-from valgus.synth.motion import Motion, MotionParams
-from valgus.synth.render import Appearance, Renderer, Scene
-from valgus.synth.truth import angles_2d, angles_3d, points_2d
+from valgus_tools.synth.body import load_body
+from valgus_tools.synth.camera import CameraParams
+from valgus_tools.synth.kinematics import SIDES, pose_body
+from valgus_tools.synth.motion import Motion, MotionParams
+from valgus_tools.synth.render import Appearance, Renderer, Scene
+from valgus_tools.synth.truth import angles_2d, angles_3d, points_2d
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The bundled pose model (package data; see models/README.md)."""

@@ -1,0 +1,701 @@
+"""Speed and memory benchmark for ``valgus analyze`` (issue 5, "Fast").
+
+For each clip it measures, in one run:
+
+* decoding alone, ms per frame: PyAV through :class:`valgus.video.VideoSource` (``prefetch=0``,
+  the same ``max_side`` as analyze) and plain ``cv2.VideoCapture.read()`` for comparison;
+* the model alone on frames already decoded into memory (the model-only rate; the estimator comes
+  from :func:`valgus.pipeline.open_estimator`, so it has analyze's settings);
+* end to end, each run in a fresh subprocess (so peak RSS is that run's own): ``analyze_video`` +
+  ``commands.analyze_one`` outputs, with and without ``annotated.mp4``; stage timings from
+  ``Analysis.timings`` (decode_wait, pose_model, select, metrics, scoring, total, write_outputs);
+* a plain sequential reference loop in a subprocess: ``cv2.VideoCapture.read()`` + ``cvtColor`` +
+  MediaPipe ``detect_for_video`` with ``num_poses=1`` (what a hobby script does);
+* optionally (``--memory-seconds``) peak RSS on a long 1080x1920 clip made by re-muxing a phone
+  clip's packets end to end (no re-encoding), at two lengths, extrapolated to 10 minutes, plus the
+  RSS growth per frame sampled during tracking.
+
+The machine is usually shared, so every rate is the best of ``--repeat`` runs and CPU seconds are
+recorded beside wall seconds; the load average at each measurement is in the JSON.
+
+Usage::
+
+    python scripts/benchmark_speed.py                  # default clips, writes benchmarks/speed.json
+    python scripts/benchmark_speed.py --quick          # one repeat, first 60 frames for cv2 decoding
+    python scripts/benchmark_speed.py --clips a.mp4 b.mov --repeat 3 --max-side 640 --num-poses 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+SHARED_CLIPS = REPO.parent / "shared" / "clips"
+VIDEO_EXTS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif"}
+TEN_MINUTES_S = 600.0
+
+
+# ------------------------------------------------------------------------------------- helpers
+def _vm_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` field in kB (VmHWM = peak RSS, VmRSS = current RSS)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _peak_rss_mb() -> float:
+    hwm = _vm_kb("VmHWM")
+    if hwm is not None:
+        return hwm / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _load() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return float("nan")
+
+
+def _quiet_native_logs() -> None:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _config(spec: dict[str, Any]) -> Any:
+    from valgus.config import Config, override
+
+    cfg = Config()
+    cfg = override(cfg, "pose", max_side=spec.get("max_side"), num_poses=spec.get("num_poses"))
+    return cfg
+
+
+def _apply_decoder_knobs(spec: dict[str, Any]) -> None:
+    import valgus.video as vv
+
+    if spec.get("decode_threads") is not None and hasattr(vv, "DECODE_THREADS"):
+        vv.DECODE_THREADS = int(spec["decode_threads"])
+
+
+def default_clips() -> list[Path]:
+    clips: list[Path] = []
+    sv = REPO / "sample_videos"
+    if sv.is_dir():
+        clips += sorted(p for p in sv.iterdir() if p.suffix.lower() in VIDEO_EXTS)
+    if SHARED_CLIPS.is_dir():
+        clips += sorted(SHARED_CLIPS.glob("*.mov"))
+        hd = SHARED_CLIPS / "front_single_leg_squat_valgus_then_good.mp4"
+        if hd.exists():
+            clips.append(hd)
+    return clips
+
+
+def _rel(p: Path) -> str:
+    """A path for the report: relative to the repository when possible, never this machine's."""
+    try:
+        return os.path.relpath(p.resolve(), REPO)
+    except ValueError:
+        return p.name
+
+
+# ------------------------------------------------------------------------------ in-process parts
+def clip_info(path: Path) -> dict[str, Any]:
+    import av
+
+    from valgus.video import probe
+
+    info = probe(path)
+    with av.open(str(path)) as c:
+        ctx = c.streams.video[0].codec_context
+        pix_fmt = ctx.pix_fmt
+    return {
+        "width": info.width, "height": info.height, "fps": round(info.fps, 3), "frames": info.frame_count,
+        "codec": info.codec, "pix_fmt": pix_fmt,
+    }
+
+
+def measure_decode_pyav(path: Path, spec: dict[str, Any], repeat: int) -> dict[str, Any]:
+    from valgus.video import VideoSource
+
+    _apply_decoder_knobs(spec)
+    best: dict[str, Any] | None = None
+    for _ in range(repeat):
+        load = _load()
+        c0, t0 = _cpu(), time.perf_counter()
+        n = 0
+        with VideoSource(path, prefetch=0, max_side=spec.get("max_side") or None) as src:
+            for _f in src:
+                n += 1
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
+        r = {"frames": n, "ms_per_frame": 1000 * wall / n, "cpu_ms_per_frame": 1000 * cpu / n, "load": load}
+        if best is None or r["ms_per_frame"] < best["ms_per_frame"]:
+            best = r
+    assert best is not None
+    return best
+
+
+def measure_decode_cv2(path: Path, repeat: int, max_frames: int | None) -> dict[str, Any]:
+    import cv2
+
+    best: dict[str, Any] | None = None
+    for _ in range(repeat):
+        load = _load()
+        c0, t0 = _cpu(), time.perf_counter()
+        cap = cv2.VideoCapture(str(path))
+        n = 0
+        while max_frames is None or n < max_frames:
+            ok, _img = cap.read()
+            if not ok:
+                break
+            n += 1
+        cap.release()
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
+        if n == 0:
+            return {"frames": 0, "error": "OpenCV could not read this file"}
+        r = {"frames": n, "ms_per_frame": 1000 * wall / n, "cpu_ms_per_frame": 1000 * cpu / n, "load": load}
+        if best is None or r["ms_per_frame"] < best["ms_per_frame"]:
+            best = r
+    assert best is not None
+    return best
+
+
+def measure_model_only(path: Path, spec: dict[str, Any], repeat: int, max_frames: int) -> dict[str, Any]:
+    """The model on frames already in memory, exactly as analyze hands them over."""
+    from valgus.pipeline import open_estimator
+    from valgus.video import VideoSource
+
+    _apply_decoder_knobs(spec)
+    cfg = _config(spec)
+    frames = []
+    with VideoSource(path, prefetch=0, max_side=cfg.pose.max_side or None) as src:
+        size = (src.info.width, src.info.height)
+        for f in src:
+            frames.append(f)
+            if len(frames) >= max_frames:
+                break
+    best: dict[str, Any] | None = None
+    for _ in range(repeat):
+        load = _load()
+        t0 = time.perf_counter()
+        est = open_estimator(cfg)
+        init_s = time.perf_counter() - t0
+        f0 = frames[0]
+        t1 = time.perf_counter()
+        est(f0.image, f0.t, f0.index, size)
+        first_ms = 1000 * (time.perf_counter() - t1)
+        c0, t2 = _cpu(), time.perf_counter()
+        people = 0
+        for f in frames[1:]:
+            people += len(est(f.image, f.t, f.index, size).people) > 0
+        wall, cpu = time.perf_counter() - t2, _cpu() - c0
+        est.close()
+        n = len(frames) - 1
+        r = {
+            "frames": n, "ms_per_frame": 1000 * wall / n, "cpu_ms_per_frame": 1000 * cpu / n,
+            "init_s": init_s, "first_call_ms": first_ms, "frames_with_person": people,
+            "input_size": [int(frames[0].image.shape[1]), int(frames[0].image.shape[0])], "load": load,
+        }
+        if best is None or r["ms_per_frame"] < best["ms_per_frame"]:
+            best = r
+    assert best is not None
+    return best
+
+
+# ------------------------------------------------------------------------------- subprocess parts
+def child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
+    """One ``valgus analyze`` run through the library (analyze_video + analyze_one outputs)."""
+    t_proc = time.perf_counter()
+    c_proc = _cpu()
+    import valgus.pipeline as pipeline
+    from valgus.commands import analyze_one
+    from valgus.outputs import prepare_outdir
+
+    _apply_decoder_knobs(spec)
+    cfg = _config(spec)
+    samples: list[tuple[int, float]] = []
+    if spec.get("sample_rss"):
+        real_open = pipeline.open_estimator
+
+        def open_sampling(config: Any, **kw: Any) -> Any:
+            est = real_open(config, **kw)
+            calls = [0]
+
+            class Sampling:
+                def __call__(self, image: Any, t: float, index: int, size: Any = None) -> Any:
+                    calls[0] += 1
+                    if calls[0] % 100 == 0:
+                        samples.append((calls[0], (_vm_kb("VmRSS") or 0) / 1024.0))
+                    return est(image, t, index, size)
+
+                def close(self) -> None:
+                    est.close()
+
+            return Sampling()
+
+        pipeline.open_estimator = open_sampling  # type: ignore[assignment]
+    import_s = time.perf_counter() - t_proc
+    args = argparse.Namespace(quiet=True, download_model=False, exercise=None)
+    with tempfile.TemporaryDirectory(prefix="valgus-bench-") as tmp:
+        out = prepare_outdir(Path(tmp) / "out", force=True)
+        c0, t0 = _cpu(), time.perf_counter()
+        res = analyze_one(spec["clip"], out, cfg, args, write_video=bool(spec.get("video")))
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
+        video_mb = (out / "annotated.mp4").stat().st_size / 2**20 if (out / "annotated.mp4").exists() else 0.0
+    return {
+        "frames": res.n_frames, "frames_with_person": res.n_detected, "timings": dict(res.timings),
+        "wall_s": wall, "cpu_s": cpu, "import_s": import_s, "process_wall_s": time.perf_counter() - t_proc,
+        "process_cpu_s": _cpu() - c_proc, "peak_rss_mb": _peak_rss_mb(), "rss_samples": samples,
+        "annotated_mb": video_mb,
+    }
+
+
+def child_reference(spec: dict[str, Any]) -> dict[str, Any]:
+    """The plain sequential loop: OpenCV read + cvtColor + detect_for_video, num_poses=1."""
+    t_proc = time.perf_counter()
+    import cv2
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from valgus.models import resolve_model
+
+    model = resolve_model(_config(spec).pose.model)
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model)), running_mode=vision.RunningMode.VIDEO, num_poses=1
+    )
+    c0, t0 = _cpu(), time.perf_counter()
+    landmarker = vision.PoseLandmarker.create_from_options(options)
+    cap = cv2.VideoCapture(spec["clip"])
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    n = people = 0
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        res = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int(n * 1000 / fps))
+        people += bool(res.pose_landmarks)
+        n += 1
+    cap.release()
+    landmarker.close()
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    return {
+        "frames": n, "frames_with_person": people, "wall_s": wall, "cpu_s": cpu,
+        "process_wall_s": time.perf_counter() - t_proc, "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def run_child(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="2")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, json.dumps(spec)]
+    load = _load()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}
+    try:
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        return {"error": "no result from child"}
+    r["load"] = load
+    # The parent's view of the child's peak RSS (max over finished children so far: an upper bound).
+    r["children_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return r
+
+
+def best_of(kind: str, spec: dict[str, Any], repeat: int) -> dict[str, Any]:
+    runs = [run_child(kind, spec) for _ in range(repeat)]
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    best = min(ok, key=lambda r: r["wall_s"])
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in ok)
+    best["runs_wall_s"] = [round(r["wall_s"], 3) for r in ok]
+    return best
+
+
+# --------------------------------------------------------------------------------------- memory
+def make_long_clip(src: Path, seconds: float, dst: Path) -> int:
+    """Loop ``src``'s compressed packets end to end (stream copy, no re-encoding) for ``seconds``.
+
+    The muxer takes ownership of each packet's data, so the input is demuxed afresh per loop.
+    """
+    import av
+
+    with av.open(str(src)) as inp:
+        ist = inp.streams.video[0]
+        pts = [p.pts for p in inp.demux(ist) if p.size]
+        tb = ist.time_base
+    step = (max(pts) - min(pts)) // max(1, len(pts) - 1)
+    period = max(pts) - min(pts) + step
+    loops = max(1, int(round(seconds / float(period * tb))))
+    n = 0
+    with av.open(str(src)) as tmpl, av.open(str(dst), "w") as out:
+        ost = out.add_stream_from_template(tmpl.streams.video[0])
+        for k in range(loops):
+            with av.open(str(src)) as inp:
+                for p in inp.demux(inp.streams.video[0]):
+                    if not p.size:
+                        continue
+                    p.pts = p.pts + k * period
+                    if p.dts is not None:
+                        p.dts = p.dts + k * period
+                    p.stream = ost
+                    out.mux(p)
+                    n += 1
+    return n
+
+
+def measure_memory(src: Path, seconds: float, spec: dict[str, Any], *, direct: bool = False) -> dict[str, Any]:
+    """Peak RSS of analyze (with annotated.mp4, in a subprocess) on ``src`` looped to ``seconds``.
+
+    ``direct``: one run at that length (use 600 for the 10-minute figure); otherwise runs at
+    ``seconds / 4`` and ``seconds`` and extrapolates the peak linearly to 10 minutes.
+    """
+    lengths = [seconds] if direct else [seconds / 4, seconds]
+    res: dict[str, Any] = {"source": _rel(src), "method": (
+        f"phone clip packets looped (stream copy) to {' and '.join(f'{x:.0f}' for x in lengths)} s; analyze with "
+        "annotated.mp4 in a subprocess; peak RSS = VmHWM" + ("" if direct else ", extrapolated linearly to 10 minutes")
+        + "; RSS sampled every 100 frames during tracking")}
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="valgus-bench-long-") as tmp:
+        for secs in lengths:
+            clip = Path(tmp) / f"long_{int(secs)}s.mov"
+            frames = make_long_clip(src, secs, clip)
+            r = run_child("e2e", dict(spec, clip=str(clip), video=True, sample_rss=True))
+            r["clip_seconds"] = secs
+            r["clip_frames"] = frames
+            runs.append(r)
+            clip.unlink()
+    keep = ("clip_seconds", "clip_frames", "peak_rss_mb", "wall_s", "timings", "annotated_mb", "error")
+    res["runs"] = [{k: r.get(k) for k in keep if k in r} for r in runs]
+    if any("error" in r for r in runs):
+        return res
+    b = runs[-1]
+    if len(runs) == 2:
+        a = runs[0]
+        slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) / max(1, b["frames"] - a["frames"])
+        fps = b["frames"] / b["clip_seconds"]
+        res["peak_growth_kb_per_frame"] = slope * 1024
+        res["peak_rss_10min_mb_extrapolated"] = b["peak_rss_mb"] + slope * (TEN_MINUTES_S * fps - b["frames"])
+    elif b["clip_seconds"] >= TEN_MINUTES_S:
+        res["peak_rss_10min_mb_measured"] = b["peak_rss_mb"]
+    s = b.get("rss_samples") or []
+    if len(s) >= 4:
+        import numpy as np
+
+        half = np.array(s[len(s) // 2:], dtype=float)  # least squares: RSS wobbles by a few queued frames
+        res["tracking_rss_growth_kb_per_frame"] = float(np.polyfit(half[:, 0], half[:, 1], 1)[0] * 1024)
+        res["tracking_rss_first_last_mb"] = [s[0][1], s[-1][1]]
+        res["rss_samples"] = s
+    return res
+
+
+# ------------------------------------------------------------------------------ max_side study
+LOWER_BODY_IDX = list(range(23, 33))  # hips, knees, ankles, heels, feet (MediaPipe numbering)
+
+
+def _track(frames: list[Any], size: tuple[int, int], cfg: Any) -> tuple[Any, float, float]:
+    """Subject landmarks (original pixels) per frame, and model wall / CPU ms per frame."""
+    import numpy as np
+
+    from valgus.pipeline import open_estimator
+    from valgus.pose import SubjectSelector
+
+    est = open_estimator(cfg)
+    sel = SubjectSelector()
+    f0 = frames[0]
+    xy = np.full((len(frames), 33, 2), np.nan)
+    vis = np.zeros((len(frames), 33))
+    c0, t0 = _cpu(), time.perf_counter()
+    for i, f in enumerate(frames):
+        if i == 1:  # the first call initialises the graph: not part of the rate
+            c0, t0 = _cpu(), time.perf_counter()
+        p = sel.select(est(f.image, f.t, f.index, size))
+        if p is not None:
+            xy[i], vis[i] = p.xy, p.visibility
+    n = max(1, len(frames) - 1)
+    wall, cpu = 1000 * (time.perf_counter() - t0) / n, 1000 * (_cpu() - c0) / n
+    est.close()
+    del f0
+    return (xy, vis), wall, cpu
+
+
+def max_side_study(clips: list[Path], sides: list[int], spec: dict[str, Any], repeat: int) -> list[dict[str, Any]]:
+    """Model time and landmark agreement with frames scaled to ``max_side`` vs full resolution.
+
+    Errors are distances between the subject's landmarks (in original-frame pixels) found on the
+    scaled and on the full-resolution frames, as a fraction of the frame's longer side, over
+    landmarks with visibility >= 0.5 in both runs.
+    """
+    import numpy as np
+
+    from valgus.config import override
+    from valgus.video import VideoSource
+
+    out = []
+    for clip in clips:
+        print(f"[{time.strftime('%H:%M:%S')}] max_side study: {clip.name}", file=sys.stderr, flush=True)
+        runs: dict[int, Any] = {}
+        for side in [0, *sides]:
+            cfg = override(_config(spec), "pose", max_side=side)
+            with VideoSource(clip, prefetch=0, max_side=side or None) as src:
+                size = (src.info.width, src.info.height)
+                frames = list(src)
+            best = None
+            for _ in range(repeat):
+                lm, wall, cpu = _track(frames, size, cfg)
+                if best is None or wall < best[1]:
+                    best = (lm, wall, cpu)
+            runs[side] = best
+            del frames
+        (xy0, v0), w0, c0 = runs[0]
+        longer = max(size)
+        row: dict[str, Any] = {"clip": _rel(clip), "size": list(size), "num_poses": _config(spec).pose.num_poses,
+                               "full": {"model_ms": w0, "model_cpu_ms": c0}}
+        for side in sides:
+            (xy, v), w, c = runs[side]
+            ok = (v0 >= 0.5) & (v >= 0.5)
+            err = np.linalg.norm(xy - xy0, axis=2) / longer
+            lower = err[:, LOWER_BODY_IDX][ok[:, LOWER_BODY_IDX]]
+            allv = err[ok]
+            row[str(side)] = {
+                "model_ms": w, "model_cpu_ms": c,
+                "frames_with_subject": int(np.isfinite(xy[:, 0, 0]).sum()),
+                "frames_with_subject_full": int(np.isfinite(xy0[:, 0, 0]).sum()),
+                "err_median": float(np.median(allv)) if allv.size else None,
+                "err_p95": float(np.percentile(allv, 95)) if allv.size else None,
+                "lower_body_err_median": float(np.median(lower)) if lower.size else None,
+                "lower_body_err_p95": float(np.percentile(lower, 95)) if lower.size else None,
+            }
+        out.append(row)
+    return out
+
+
+def study_table(rows: list[dict[str, Any]], sides: list[int]) -> str:
+    lines = ["| clip | num_poses | full size: model ms/f wall / CPU | " + " | ".join(
+        f"max_side {s}: model ms/f wall / CPU; lower-body error median / p95 (% of frame)" for s in sides) + " |",
+        "|" + "---|" * (3 + len(sides))]
+    for r in rows:
+        cells = [Path(r["clip"]).name, str(r["num_poses"]), f"{_f(r['full']['model_ms'])} / {_f(r['full']['model_cpu_ms'])}"]
+        for s in sides:
+            x = r[str(s)]
+            cells.append(f"{_f(x['model_ms'])} / {_f(x['model_cpu_ms'])}; {_f(100 * x['lower_body_err_median'], '{:.2f}') if x['lower_body_err_median'] is not None else '-'}"
+                         f" / {_f(100 * x['lower_body_err_p95'], '{:.2f}') if x['lower_body_err_p95'] is not None else '-'}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- report
+def summarise(clip: dict[str, Any]) -> dict[str, Any]:
+    """Derived numbers: rates in fps, ratios against the model-only bound, metrics share."""
+    s: dict[str, Any] = {}
+    mo = clip.get("model_only", {})
+    for key in ("e2e_no_video", "e2e_video"):
+        r = clip.get(key, {})
+        if "error" in r or not r:
+            continue
+        t = r["timings"]
+        n = r["frames"]
+        loop = t.get("decode_wait", 0) + t.get("pose_model", 0) + t.get("select", 0)
+        s[key] = {
+            "fps_analyze": n / t["total"],  # analyze_video: open, model load, loop, metrics, scoring
+            "fps_loop": n / loop if loop else None,  # the frame loop alone (steady state)
+            "fps_with_outputs": n / (t["total"] + t.get("write_outputs", 0.0)),
+            "fps_process": n / r["process_wall_s"],  # the whole process, imports included
+            "setup_s": t["total"] - loop - t.get("metrics", 0) - t.get("scoring", 0),
+            "metrics_share": (t.get("metrics", 0) + t.get("scoring", 0)) / t["total"],
+            "write_outputs_ms_per_frame": 1000 * t.get("write_outputs", 0.0) / n,
+            "peak_rss_mb": r["peak_rss_mb"],
+        }
+        if mo.get("ms_per_frame"):
+            s[key]["loop_vs_model_only"] = (loop / n * 1000) / mo["ms_per_frame"] - 1
+            s[key]["analyze_vs_model_only"] = (t["total"] / n * 1000) / mo["ms_per_frame"] - 1
+    ref = clip.get("reference", {})
+    if ref.get("frames"):
+        s["reference_fps"] = ref["frames"] / ref["wall_s"]
+    return s
+
+
+def _f(v: Any, fmt: str = "{:.1f}") -> str:
+    return fmt.format(v) if isinstance(v, (int, float)) and v == v else "-"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = ("| clip | size | frames | decode PyAV ms/f | decode OpenCV ms/f | model only ms/f (fps) | "
+            "analyze loop fps (vs model) | analyze fps | + outputs fps, no video / video | "
+            "metrics+scoring % | outputs ms/f (video) | peak RSS MB (video) | reference loop fps |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for c in results:
+        s = c.get("summary", {})
+        nv, wv = s.get("e2e_no_video", {}), s.get("e2e_video", {})
+        mo = c.get("model_only", {})
+        info = c.get("info", {})
+        lines.append("| " + " | ".join([
+            Path(c["clip"]).name,
+            f"{info.get('width')}x{info.get('height')} {info.get('codec')}",
+            str(c.get("e2e_no_video", {}).get("frames", info.get("frames"))),
+            _f(c.get("decode_pyav", {}).get("ms_per_frame")),
+            _f(c.get("decode_cv2", {}).get("ms_per_frame")),
+            f"{_f(mo.get('ms_per_frame'))} ({_f(1000 / mo['ms_per_frame'] if mo.get('ms_per_frame') else None)})",
+            f"{_f(nv.get('fps_loop'))} ({_f(100 * nv['loop_vs_model_only'], '{:+.0f}') if 'loop_vs_model_only' in nv else '-'} %)",
+            _f(nv.get("fps_analyze")),
+            f"{_f(nv.get('fps_with_outputs'))} / {_f(wv.get('fps_with_outputs'))}",
+            _f(100 * nv["metrics_share"] if "metrics_share" in nv else None),
+            _f(wv.get("write_outputs_ms_per_frame")),
+            _f(wv.get("peak_rss_mb"), "{:.0f}"),
+            _f(s.get("reference_fps")),
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clips", nargs="+", type=Path, help="clips to measure (default: sample_videos/ + phone clips)")
+    ap.add_argument("--repeat", type=int, default=2, help="repeats per measurement; the best is kept (default 2)")
+    ap.add_argument("--quick", action="store_true", help="one repeat, cv2 decoding on 60 frames, no long-clip memory run")
+    ap.add_argument("--max-side", type=int, default=None, help="pose.max_side for analyze (default: the config's)")
+    ap.add_argument("--num-poses", type=int, default=None, help="pose.num_poses for analyze (default: the config's)")
+    ap.add_argument("--decode-threads", type=int, default=None, help="FFmpeg decoder threads (default: valgus's)")
+    ap.add_argument("--memory-seconds", type=float, default=120.0,
+                    help="length of the long looped phone clip for the memory run (0 = skip; default 120)")
+    ap.add_argument("--model-frames", type=int, default=400, help="frames held in memory for the model-only rate")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "speed.json")
+    ap.add_argument("--no-reference", action="store_true", help="skip the OpenCV + MediaPipe reference loop")
+    ap.add_argument("--max-side-study", type=int, nargs="*", default=None, metavar="SIDE",
+                    help="also compare model time and landmarks at these max_side values against full "
+                         "resolution on the .mov clips (e.g. 640 960); alone with --study-only")
+    ap.add_argument("--study-only", action="store_true", help="run only the max_side study")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="run only the long-clip memory measurement (updates 'memory' in an existing --out file)")
+    ap.add_argument("--memory-direct", action="store_true",
+                    help="one memory run at --memory-seconds (e.g. 600) instead of two runs and an extrapolation")
+    ap.add_argument("--print", dest="print_json", type=Path, metavar="JSON",
+                    help="print the tables of an earlier run's JSON and exit")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    _quiet_native_logs()
+
+    if a.child:
+        kind, spec = a.child[0], json.loads(a.child[1])
+        r = child_e2e(spec) if kind == "e2e" else child_reference(spec)
+        print(json.dumps(r))
+        return 0
+
+    if a.print_json:
+        doc = json.loads(a.print_json.read_text(encoding="utf-8"))
+        if doc.get("clips"):
+            print(table([c for c in doc["clips"] if "summary" in c]))
+        if doc.get("max_side_study"):
+            sides = sorted({int(k) for r in doc["max_side_study"] for k in r if k.isdigit()})
+            print()
+            print(study_table(doc["max_side_study"], sides))
+        return 0
+
+    repeat = 1 if a.quick else max(1, a.repeat)
+    clips = a.clips or default_clips()
+    spec_base = {"max_side": a.max_side, "num_poses": a.num_poses, "decode_threads": a.decode_threads}
+    cfg = _config(spec_base)
+    import av
+    import cv2
+    import mediapipe
+
+    results = []
+    study = None
+    if a.max_side_study:
+        phone = [c for c in clips if c.suffix.lower() == ".mov"] or clips
+        study = max_side_study(phone, a.max_side_study, spec_base, repeat)
+        print(study_table(study, a.max_side_study))
+        if a.study_only:  # merged into an existing --out file, replacing rows of the same clip and num_poses
+            prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+            new_keys = {(r["clip"], r["num_poses"]) for r in study}
+            rows = [r for r in prev.get("max_side_study") or [] if (r["clip"], r["num_poses"]) not in new_keys]
+            prev["max_side_study"] = rows + study
+            prev.setdefault("settings", {})["max_side_study_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            a.out.parent.mkdir(parents=True, exist_ok=True)
+            a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
+            print(f"written: {_rel(a.out)}")
+            return 0
+    for clip in [] if a.memory_only else clips:
+        name = clip.name
+        print(f"[{time.strftime('%H:%M:%S')}] {name}", file=sys.stderr, flush=True)
+        c: dict[str, Any] = {"clip": _rel(clip)}
+        try:
+            c["info"] = clip_info(clip)
+        except Exception as exc:  # an unreadable clip is reported, never ends the run
+            c["error"] = f"{type(exc).__name__}: {exc}"
+            results.append(c)
+            print(f"  skipped: {c['error']}", file=sys.stderr)
+            continue
+        spec = dict(spec_base, clip=str(clip))
+        c["decode_pyav"] = measure_decode_pyav(clip, spec, repeat)
+        c["decode_cv2"] = measure_decode_cv2(clip, repeat if not a.quick else 1, 60 if a.quick else None)
+        c["model_only"] = measure_model_only(clip, spec, repeat, a.model_frames)
+        c["e2e_no_video"] = best_of("e2e", dict(spec, video=False), repeat)
+        c["e2e_video"] = best_of("e2e", dict(spec, video=True), repeat)
+        if not a.no_reference:
+            c["reference"] = best_of("reference", spec, 1)
+        c["summary"] = summarise(c)
+        results.append(c)
+
+    memory = None
+    phone = [c for c in clips if c.suffix.lower() == ".mov"]
+    if a.memory_seconds > 0 and (not a.quick or a.memory_only) and phone:
+        print(f"[{time.strftime('%H:%M:%S')}] memory: {a.memory_seconds:.0f} s looped clip", file=sys.stderr)
+        memory = measure_memory(phone[0], a.memory_seconds, spec_base, direct=a.memory_direct)
+
+    doc = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "pyav": av.__version__, "opencv": cv2.__version__, "mediapipe": mediapipe.__version__},
+        "settings": {"repeat": repeat, "quick": a.quick, "max_side": cfg.pose.max_side, "num_poses": cfg.pose.num_poses,
+                     "model": cfg.pose.model, "decode_threads": a.decode_threads},
+        "units": "ms per frame (ms/f), frames per second (fps), MB = 2**20 bytes; rates are the best of the repeats",
+        "clips": results,
+        "memory": memory,
+        "max_side_study": study,
+    }
+    if a.memory_only and a.out.exists():  # keep the clip measurements of an earlier full run
+        prev = json.loads(a.out.read_text(encoding="utf-8"))
+        prev["memory"] = memory
+        prev.setdefault("settings", {})["memory_measured"] = doc["created"]
+        doc = prev
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
+    if results:
+        print(table(results))
+    if memory and "peak_rss_10min_mb_measured" in memory:
+        print(f"\nmemory: 10 min ({memory['runs'][0]['clip_frames']} frames, 1080x1920, with annotated.mp4): peak RSS "
+              f"{memory['peak_rss_10min_mb_measured']:.0f} MB; tracking RSS {memory['tracking_rss_first_last_mb'][0]:.0f}"
+              f" -> {memory['tracking_rss_first_last_mb'][1]:.0f} MB "
+              f"({memory.get('tracking_rss_growth_kb_per_frame', float('nan')):.1f} kB/frame)")
+    if memory and "peak_rss_10min_mb_extrapolated" in memory:
+        print(f"\nmemory: peak RSS {memory['runs'][0]['peak_rss_mb']:.0f} MB ({memory['runs'][0]['clip_seconds']:.0f} s), "
+              f"{memory['runs'][1]['peak_rss_mb']:.0f} MB ({memory['runs'][1]['clip_seconds']:.0f} s); "
+              f"{memory['peak_growth_kb_per_frame']:.1f} kB/frame; 10 min extrapolated "
+              f"{memory['peak_rss_10min_mb_extrapolated']:.0f} MB; tracking RSS growth "
+              f"{memory.get('tracking_rss_growth_kb_per_frame', float('nan')):.1f} kB/frame")
+    print(f"\nwritten: {_rel(a.out)}  (settings: max_side={cfg.pose.max_side}, num_poses={cfg.pose.num_poses})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
