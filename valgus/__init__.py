@@ -1,12 +1,40 @@
-"""valgus: rep-by-rep dynamic knee valgus and hip-weakness screening from one camera."""
+"""valgus: rep-by-rep dynamic knee valgus and hip-weakness screening from one camera.
+
+Public API (imported lazily, so ``import valgus`` stays cheap)::
+
+    import valgus
+    a = valgus.analyze_video("squat.mp4")          # -> valgus.Analysis (frozen)
+    a.result.verdict, a.result.reps                  # -> valgus.ClipResult, [valgus.RepScore]
+    valgus.write_outputs(a, "out/")                  # frames.csv, reps.json, summary.json, report
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("valgus")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+#: public name -> module that defines it
+_API = {
+    "analyze_video": "valgus.pipeline",
+    "Analysis": "valgus.pipeline",
+    "ClipResult": "valgus.scoring",
+    "RepScore": "valgus.scoring",
+    "Flag": "valgus.scoring",
+    "Config": "valgus.config",
+    "load_config": "valgus.config",
+    "write_outputs": "valgus.commands",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(_API[name]), name)
+    raise AttributeError(f"module 'valgus' has no attribute {name!r}")
