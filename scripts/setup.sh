@@ -41,6 +41,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 VPY="$VENV/bin/python"
 PIP=("$VPY" -m pip install -q --disable-pip-version-check)
+# a distribution's venv starts with an old pip/setuptools (Debian 12: pip 23.0, setuptools 66)
+"${PIP[@]}" --upgrade pip "setuptools>=68" wheel
 if [ "$DEV" = 1 ]; then
   "${PIP[@]}" -e ".[test]" -e "./tools[render]"
 else

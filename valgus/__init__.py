@@ -21,14 +21,14 @@ except PackageNotFoundError:  # pragma: no cover - a source tree that is not ins
 
 #: public name -> module that defines it
 _API = {
-    "analyze_video": "valgus.pipeline",
-    "Analysis": "valgus.pipeline",
+    "analyze_video": "valgus.engine",
+    "Analysis": "valgus.engine",
     "ClipResult": "valgus.scoring",
     "RepScore": "valgus.scoring",
     "Flag": "valgus.scoring",
     "Config": "valgus.config",
     "load_config": "valgus.config",
-    "write_outputs": "valgus.commands",
+    "write_outputs": "valgus.present.outputs",
 }
 
 __all__ = ["__version__", *_API]

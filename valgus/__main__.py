@@ -2,6 +2,6 @@
 
 import sys
 
-from valgus.cli import main
+from valgus.cli.main import main
 
 sys.exit(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
@@ -54,7 +54,7 @@ class PoseConfig:
 
 @dataclass(frozen=True)
 class SmoothingConfig:
-    """Temporal filtering of landmarks (see valgus.smoothing)."""
+    """Temporal filtering of landmarks (see valgus.kinematics.smoothing)."""
 
     kind: Literal["zero-phase", "causal", "none"] = "zero-phase"
     cutoff_hz: float = 6.0
@@ -99,6 +99,59 @@ class RepConfig:
         _range("reps.end_fraction", self.end_fraction, 0.05, 0.95)
         _range("reps.min_duration_s", self.min_duration_s, 0.05, 10.0)
         _range("reps.max_duration_s", self.max_duration_s, 1.0, 600.0)
+
+
+@dataclass(frozen=True)
+class RecognitionConfig:
+    """How the exercise and the working leg are recognised, and which frames are 'standing'.
+
+    Lengths in leg lengths (hip-knee-ankle in the image), balance as a 0-1 fraction. Chosen on the
+    rendered grid (``benchmarks/accuracy.json``), never on the real clips.
+    """
+
+    # Balance (trunk centre between the ankles, 0 = over the left ankle) below this, or above
+    # 1 - this, over a rep: single-leg stance (the centre of mass must be over the stance foot;
+    # a double-leg squat stays near 0.5).
+    single_leg_balance: float = 0.35
+    # A foot this far above the floor line is off the floor (heel rise at push-off lifts the
+    # ankle 0.04-0.05 on rendered step-ups while the toes are still down).
+    foot_lift: float = 0.08
+    # A foot this far above the floor line is up on a step.
+    foot_on_step: float = 0.12
+    # Upright: hips within this of standing height (standing baseline frames).
+    upright_tolerance: float = 0.03
+    # A step-up's start is walked back at most this far while the lead foot is up (a foot that
+    # merely looks higher, e.g. from perspective, must not stretch the rep to the clip's start).
+    stepup_walkback_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        _range("recognition.single_leg_balance", self.single_leg_balance, 0.0, 0.5)
+        _range("recognition.foot_lift", self.foot_lift, 0.0, 1.0)
+        _range("recognition.foot_on_step", self.foot_on_step, 0.0, 1.0)
+        _range("recognition.upright_tolerance", self.upright_tolerance, 0.0, 0.5)
+        _range("recognition.stepup_walkback_s", self.stepup_walkback_s, 0.0, 30.0)
+        if self.foot_lift > self.foot_on_step:
+            raise ConfigError(f"recognition.foot_lift ({self.foot_lift}) must not exceed "
+                              f"recognition.foot_on_step ({self.foot_on_step})")
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    """When a per-frame measure is trusted."""
+
+    # Visibility below which a landmark is dropped from the *structure* signals (hip height, foot
+    # raise, balance) that find and name reps; angles keep pose.min_visibility. In a front-view
+    # single-leg squat the free foot, held behind the stance leg, is hidden: on rendered clips its
+    # ankle read visibility 0.36-0.49 at the bottom of every rep while MediaPipe's estimate of
+    # where it is stayed right; masking it at 0.5 turned those reps into "squats".
+    structure_min_visibility: float = 0.2
+    # A thigh shorter in the image than this fraction of its standing length points at the camera
+    # (deep squats, pistols): FPPA and 2D hip adduction are then noise and left empty.
+    min_thigh_fraction: float = 0.3
+
+    def __post_init__(self) -> None:
+        _range("measure.structure_min_visibility", self.structure_min_visibility, 0.0, 1.0)
+        _range("measure.min_thigh_fraction", self.min_thigh_fraction, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +222,29 @@ class ThresholdConfig:
             v = getattr(self, f.name)
             if isinstance(v, float):
                 _range(f"thresholds.{f.name}", v, -90.0, 90.0)
+        # Categories need borderline <= mild <= marked (knee width: smaller is worse, so reversed).
+        for prefix, keys in (("sls_fppa", ("borderline", "mild", "marked")),
+                             ("stepup_fppa", ("borderline", "mild", "marked")),
+                             ("knee_over_foot", ("borderline", "mild")),
+                             ("pelvic_drop", ("borderline", "mild")),
+                             ("trunk_lean", ("borderline", "mild"))):
+            vals = [getattr(self, f"{prefix}_{k}") for k in keys]
+            if vals != sorted(vals):
+                names = " <= ".join(f"thresholds.{prefix}_{k}" for k in keys)
+                got = ", ".join(f"{k}={v:g}" for k, v in zip(keys, vals))
+                raise ConfigError(f"{names} is required; got {got}")
+        for k in ("sls_fppa_mild_female", "sls_fppa_mild_male"):
+            if not self.sls_fppa_borderline <= getattr(self, k) <= self.sls_fppa_marked:
+                raise ConfigError(f"thresholds.{k} = {getattr(self, k):g} must lie between "
+                                  f"sls_fppa_borderline and sls_fppa_marked")
+        kw = (self.squat_knee_width_marked, self.squat_knee_width_mild, self.squat_knee_width_borderline)
+        if list(kw) != sorted(kw):
+            raise ConfigError("thresholds.squat_knee_width_marked <= _mild <= _borderline is required (smaller "
+                              f"knee width is worse); got {kw[0]:g}, {kw[1]:g}, {kw[2]:g}")
+        for k in ("squat_knee_width_marked", "squat_knee_width_mild", "squat_knee_width_borderline"):
+            v = getattr(self, k)
+            if not 0.0 < v <= 1.0:
+                raise ConfigError(f"thresholds.{k} = {v:g} is a ratio to standing and must be in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -203,6 +279,8 @@ class Config:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
     reps: RepConfig = field(default_factory=RepConfig)
+    recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
 
@@ -307,6 +385,6 @@ def override(cfg: Config, section: str, **values: Any) -> Config:
 
 
 __all__ = [
-    "CameraConfig", "Config", "PoseConfig", "ThresholdConfig", "RepConfig", "SmoothingConfig", "VideoConfig",
-    "config_from_dict", "load_config", "override", "MISSING",
+    "CameraConfig", "Config", "MeasureConfig", "PoseConfig", "RecognitionConfig", "RepConfig", "SmoothingConfig",
+    "ThresholdConfig", "VideoConfig", "config_from_dict", "load_config", "override",
 ]

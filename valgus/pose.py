@@ -174,7 +174,7 @@ class MediaPipePose:
     """MediaPipe PoseLandmarker in VIDEO mode, as a :class:`PoseEstimator`.
 
     Args:
-        model_path: a ``.task`` bundle (see ``valgus.models.resolve_model``).
+        model_path: a ``.task`` bundle (see ``valgus.io.models.resolve_model``).
         num_poses: how many people the model may return per frame.
         min_detection, min_presence, min_tracking: MediaPipe's confidence thresholds.
         mirrored: the picture is a mirror image (selfie view); see :func:`people_from_result`.
@@ -284,10 +284,13 @@ class MediaPipePose:
         return FramePoses(index=index, t=t, people=people_from_result(result, w, h, mirrored=self.mirrored))
 
     def close(self) -> None:
-        self._landmarker.close()
-        if self._checker is not None:
-            self._checker.close()
-            self._checker = None
+        # MediaPipe's teardown logs "DestroyAccelerator" lines to fd 2 from C++: silenced like
+        # the start-up chatter (shown with -v).
+        with quiet_native_stderr():
+            self._landmarker.close()
+            if self._checker is not None:
+                self._checker.close()
+                self._checker = None
 
     def __enter__(self) -> "MediaPipePose":
         return self

@@ -56,9 +56,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
 import multiprocessing
 import subprocess
 import sys
@@ -74,6 +72,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[3]
 
 from valgus.config import ThresholdConfig  # noqa: E402
+from valgus.io.sinks import read_frames_csv  # noqa: E402
 from valgus_tools.synth.camera import CameraParams  # noqa: E402
 from valgus_tools.synth.clip import ClipSpec, render_clip  # noqa: E402
 from valgus_tools.synth.motion import MotionParams  # noqa: E402
@@ -184,23 +183,6 @@ def run_pipeline(clip: Path, outdir: Path) -> tuple[int, str]:
            "--quiet", "--no-video"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     return proc.returncode, proc.stderr[-2000:]
-
-
-def read_frames_csv(path: Path) -> dict[str, np.ndarray]:
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    out: dict[str, np.ndarray] = {}
-    if not rows:
-        return out
-    for key in rows[0]:
-        vals = []
-        for r in rows:
-            try:
-                vals.append(float(r[key]))
-            except (TypeError, ValueError):
-                vals.append(math.nan)
-        out[key] = np.array(vals)
-    return out
 
 
 _ORDER = {"none": 0, "borderline": 1, "mild": 2, "moderate": 3, "severe": 4, "marked": 4}

@@ -4,7 +4,7 @@
 Renders single-leg squats (left stance) and step-ups (right lead) for two bodies with a true
 contralateral pelvic drop of 0, 6 and 12 degrees at depth (and with and without a 15-degree
 valgus knee swing, because both change the hip region's appearance), runs the pipeline
-(``valgus.pipeline.analyze_video``) and compares, at each true rep's deepest (loaded) frame and,
+(``valgus.engine.analyze_video``) and compares, at each true rep's deepest (loaded) frame and,
 for step-ups, at the top of the step (single-leg stance on a nearly straight lead leg):
 
 - ``truth``: the 3D pelvic drop (hip joint centres), + = the free side is lower;
@@ -30,7 +30,6 @@ import json
 import logging
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -67,7 +66,7 @@ def spec(body: str, exercise: str, drop: float, swing: float):
 
 
 def _tilt(a: Any, b: Any) -> float:
-    from valgus import geometry as g
+    from valgus.kinematics import geometry as g
 
     return float(g.pelvic_drop_deg(np.asarray(a, float), np.asarray(b, float)))
 
@@ -75,7 +74,7 @@ def _tilt(a: Any, b: Any) -> float:
 def run_one(args: tuple[Any, Path]) -> list[dict[str, Any]]:
     """Render (unless already there), analyse, and return one row per measured frame."""
     s, work = args
-    from valgus.pipeline import analyze_video
+    from valgus.engine import analyze_video
     from valgus_tools.synth.clip import render_clip
 
     d = work / s.name

@@ -2,10 +2,10 @@
 
 For each clip it measures, in one run:
 
-* decoding alone, ms per frame: PyAV through :class:`valgus.video.VideoSource` (``prefetch=0``,
+* decoding alone, ms per frame: PyAV through :class:`valgus.io.video.VideoSource` (``prefetch=0``,
   the same ``max_side`` as analyze) and plain ``cv2.VideoCapture.read()`` for comparison;
 * the model alone on frames already decoded into memory (the model-only rate; the estimator comes
-  from :func:`valgus.pipeline.open_estimator`, so it has analyze's settings);
+  from :func:`valgus.engine.open_estimator`, so it has analyze's settings);
 * end to end, each run in a fresh subprocess (so peak RSS is that run's own): ``analyze_video`` +
   ``commands.analyze_one`` outputs, with and without ``annotated.mp4``; stage timings from
   ``Analysis.timings`` (decode_wait, pose_model, select, metrics, scoring, total, write_outputs);
@@ -90,7 +90,7 @@ def _config(spec: dict[str, Any]) -> Any:
 
 
 def _apply_decoder_knobs(spec: dict[str, Any]) -> None:
-    import valgus.video as vv
+    import valgus.io.video as vv
 
     if spec.get("decode_threads") is not None and hasattr(vv, "DECODE_THREADS"):
         vv.DECODE_THREADS = int(spec["decode_threads"])
@@ -121,7 +121,7 @@ def _rel(p: Path) -> str:
 def clip_info(path: Path) -> dict[str, Any]:
     import av
 
-    from valgus.video import probe
+    from valgus.io.video import probe
 
     info = probe(path)
     with av.open(str(path)) as c:
@@ -134,7 +134,7 @@ def clip_info(path: Path) -> dict[str, Any]:
 
 
 def measure_decode_pyav(path: Path, spec: dict[str, Any], repeat: int) -> dict[str, Any]:
-    from valgus.video import VideoSource
+    from valgus.io.video import VideoSource
 
     _apply_decoder_knobs(spec)
     best: dict[str, Any] | None = None
@@ -180,8 +180,8 @@ def measure_decode_cv2(path: Path, repeat: int, max_frames: int | None) -> dict[
 
 def measure_model_only(path: Path, spec: dict[str, Any], repeat: int, max_frames: int) -> dict[str, Any]:
     """The model on frames already in memory, exactly as analyze hands them over."""
-    from valgus.pipeline import open_estimator
-    from valgus.video import VideoSource
+    from valgus.engine import open_estimator
+    from valgus.io.video import VideoSource
 
     _apply_decoder_knobs(spec)
     cfg = _config(spec)
@@ -222,42 +222,42 @@ def measure_model_only(path: Path, spec: dict[str, Any], repeat: int, max_frames
 
 # ------------------------------------------------------------------------------- subprocess parts
 def child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
-    """One ``valgus analyze`` run through the library (analyze_video + analyze_one outputs)."""
+    """One ``valgus analyze`` run through the library (analyze_video + write_outputs)."""
     t_proc = time.perf_counter()
     c_proc = _cpu()
-    import valgus.pipeline as pipeline
-    from valgus.commands import analyze_one
-    from valgus.outputs import prepare_outdir
+    from valgus.engine import analyze_video, open_estimator
+    from valgus.io.sinks import prepare_outdir
+    from valgus.present.outputs import write_outputs
 
     _apply_decoder_knobs(spec)
     cfg = _config(spec)
     samples: list[tuple[int, float]] = []
-    if spec.get("sample_rss"):
-        real_open = pipeline.open_estimator
+    estimator = None
+    if spec.get("sample_rss"):  # the model's calls sample the RSS (passed in, no module patched)
+        est = open_estimator(cfg)
+        calls = [0]
 
-        def open_sampling(config: Any, **kw: Any) -> Any:
-            est = real_open(config, **kw)
-            calls = [0]
+        class Sampling:
+            def __call__(self, image: Any, t: float, index: int, size: Any = None) -> Any:
+                calls[0] += 1
+                if calls[0] % 100 == 0:
+                    samples.append((calls[0], (_vm_kb("VmRSS") or 0) / 1024.0))
+                return est(image, t, index, size)
 
-            class Sampling:
-                def __call__(self, image: Any, t: float, index: int, size: Any = None) -> Any:
-                    calls[0] += 1
-                    if calls[0] % 100 == 0:
-                        samples.append((calls[0], (_vm_kb("VmRSS") or 0) / 1024.0))
-                    return est(image, t, index, size)
+            def close(self) -> None:
+                est.close()
 
-                def close(self) -> None:
-                    est.close()
-
-            return Sampling()
-
-        pipeline.open_estimator = open_sampling  # type: ignore[assignment]
+        estimator = Sampling()
     import_s = time.perf_counter() - t_proc
-    args = argparse.Namespace(quiet=True, download_model=False, exercise=None)
     with tempfile.TemporaryDirectory(prefix="valgus-bench-") as tmp:
         out = prepare_outdir(Path(tmp) / "out", force=True)
         c0, t0 = _cpu(), time.perf_counter()
-        res = analyze_one(spec["clip"], out, cfg, args, write_video=bool(spec.get("video")))
+        try:
+            res = analyze_video(spec["clip"], cfg, estimator=estimator)
+        finally:
+            if estimator is not None:
+                estimator.close()
+        write_outputs(res, out, write_video=bool(spec.get("video")))
         wall, cpu = time.perf_counter() - t0, _cpu() - c0
         video_mb = (out / "annotated.mp4").stat().st_size / 2**20 if (out / "annotated.mp4").exists() else 0.0
     return {
@@ -275,7 +275,7 @@ def child_reference(spec: dict[str, Any]) -> dict[str, Any]:
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
-    from valgus.models import resolve_model
+    from valgus.io.models import resolve_model
 
     model = resolve_model(_config(spec).pose.model)
     options = vision.PoseLandmarkerOptions(
@@ -417,7 +417,7 @@ def _track(frames: list[Any], size: tuple[int, int], cfg: Any) -> tuple[Any, flo
     """Subject landmarks (original pixels) per frame, and model wall / CPU ms per frame."""
     import numpy as np
 
-    from valgus.pipeline import open_estimator
+    from valgus.engine import open_estimator
     from valgus.pose import SubjectSelector
 
     est = open_estimator(cfg)
@@ -449,7 +449,7 @@ def max_side_study(clips: list[Path], sides: list[int], spec: dict[str, Any], re
     import numpy as np
 
     from valgus.config import override
-    from valgus.video import VideoSource
+    from valgus.io.video import VideoSource
 
     out = []
     for clip in clips:

@@ -4,7 +4,7 @@ Conventions (documented for users in ``sample_videos/README.md``):
 
 * Left/right are the subject's own. Per-leg keys start with ``left_`` / ``right_``.
 * 2D FPPA (``*_fppa_deg`` from joint centres, ``*_fppa_surface_deg`` from the surface
-  keypoints) is computed by :func:`valgus.geometry.fppa_deg` on the projected points, so the
+  keypoints) is computed by :func:`valgus.kinematics.geometry.fppa_deg` on the projected points, so the
   definition is the pipeline's: + = knee medial to the hip-ankle line.
 * 3D joint angles use segment frames with axes x = medio-lateral (toward the subject's LEFT for
   both legs), y = long axis (proximal/up), z = anterior. Hip angles are the Cardan decomposition
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from valgus import geometry
+from valgus.kinematics import geometry
 from valgus_tools.synth.body import PosedBody
 from valgus_tools.synth.camera import CameraParams
 from valgus_tools.synth.kinematics import SIDES, _frame, side_sign
@@ -83,7 +83,7 @@ def points_2d(posed: PosedBody, camera: CameraParams) -> tuple[dict[str, F64], d
 
 def angles_2d(joints: dict[str, F64], kps: dict[str, F64]) -> dict[str, float]:
     """FPPA per leg from joint centres and from surface keypoints, and 2D pelvis/trunk angles
-    from the projected joint centres, all with :mod:`valgus.geometry`."""
+    from the projected joint centres, all with :mod:`valgus.kinematics.geometry`."""
     out: dict[str, float] = {}
     for side in SIDES:
         o = "right" if side == "left" else "left"

@@ -1,0 +1,79 @@
+"""Accuracy regression: the pipeline on rendered clips must not get worse than the committed
+baseline (``benchmarks/accuracy.json``, section ``regression``) by more than the stated tolerance.
+
+Renders 4 short clips and runs ``python -m valgus analyze`` on each (1-3 minutes on 2 cores).
+Needs the optional renderer (moderngl + EGL); skipped with the reason when it is missing.
+Regenerate the baseline with ``python scripts/benchmark_accuracy.py`` after an intended change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+from valgus_tools.synth.render import renderer_available
+
+REPO = Path(__file__).resolve().parents[2]
+BASELINE = REPO / "benchmarks" / "accuracy.json"
+
+_OK, _WHY = renderer_available()
+pytestmark = [
+    pytest.mark.synth,
+    pytest.mark.slow,
+    pytest.mark.skipif(not _OK, reason=f"renderer unavailable: {_WHY}"),
+    pytest.mark.skipif(not BASELINE.exists(), reason="no committed baseline benchmarks/accuracy.json"),
+]
+
+#: Metric -> True if higher is better.
+HIGHER_IS_BETTER = {
+    "detection_rate": True,
+    "fppa_joint_mae": False,
+    "fppa_surface_mae": False,
+    "deepest_mae_joint": False,
+    "sign_agreement": True,
+    "rep_count_exact": True,
+    "exercise_side_correct": True,
+    "view_correct": True,
+    "valgus_flag_accuracy": True,
+}
+
+
+def _load_benchmark():
+    # An installed module, so the benchmark's spawned worker processes can import it too.
+    return importlib.import_module("valgus_tools.bench.accuracy")
+
+
+@pytest.fixture(scope="module")
+def fresh_and_baseline():
+    bench = _load_benchmark()
+    baseline = json.loads(BASELINE.read_text())
+    if "regression" not in baseline:
+        pytest.skip("benchmarks/accuracy.json has no 'regression' section")
+    fresh = bench.run("regression", workers=2)
+    return fresh, baseline["regression"], bench.TOLERANCE
+
+
+def test_regression_subset_not_worse(fresh_and_baseline):
+    fresh, base, tol = fresh_and_baseline
+    base_clips = {c["name"]: c for c in base["clips"]}
+    problems = []
+    for clip in fresh["clips"]:
+        assert clip["pipeline_exit_code"] == 0, clip.get("pipeline_error")
+        ref = base_clips.get(clip["name"])
+        if ref is None:
+            continue
+        for metric, higher in HIGHER_IS_BETTER.items():
+            new, old = clip.get(metric), ref.get(metric)
+            if old is None:
+                continue
+            if new is None:
+                problems.append(f"{clip['name']}: {metric} missing (baseline {old})")
+                continue
+            worse = (old - new) if higher else (new - old)
+            if worse > tol[metric] + 1e-9:
+                problems.append(f"{clip['name']}: {metric} {new:.3f} vs baseline {old:.3f} "
+                                f"(tolerance {tol[metric]})")
+    assert not problems, "accuracy regressed:\n" + "\n".join(problems)

@@ -1,0 +1,350 @@
+"""Tests for the pose adapter (valgus.pose) with FAKE MediaPipe results: no model is run.
+
+A fake result is anything with ``pose_landmarks`` (lists of objects with x, y, z, visibility,
+presence, normalised to the frame) and ``pose_world_landmarks`` (x, y, z in metres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from conftest import frontal_xy, make_person, standing_world
+from valgus.kinematics import geometry as g
+from valgus.landmarks import LM, LOWER_BODY, MIRROR_PERMUTATION, N_LANDMARKS
+from valgus.pose import SubjectSelector, candidate_score, people_from_result
+from valgus.types import FramePoses, PersonPose
+
+
+@dataclass
+class FakeLandmark:
+    x: float
+    y: float
+    z: float = 0.0
+    visibility: float | None = 1.0
+    presence: float | None = 1.0
+
+
+@dataclass
+class FakeResult:
+    pose_landmarks: list[list[FakeLandmark]] = field(default_factory=list)
+    pose_world_landmarks: list[list[FakeLandmark]] = field(default_factory=list)
+
+
+def fake_person(norm_xy: np.ndarray, vis=None, world: np.ndarray | None = None):
+    vis = np.ones(len(norm_xy)) if vis is None else vis
+    lms = [FakeLandmark(float(x), float(y), 0.0, float(v), 0.5) for (x, y), v in zip(norm_xy, vis)]
+    wl = None if world is None else [FakeLandmark(*map(float, p)) for p in world]
+    return lms, wl
+
+
+def fake_result(*people) -> FakeResult:
+    r = FakeResult()
+    for lms, wl in people:
+        r.pose_landmarks.append(lms)
+        if wl is not None:
+            r.pose_world_landmarks.append(wl)
+    return r
+
+
+W, H = 640, 360  # a non-square frame
+
+
+# --------------------------------------------------------------------------------------------
+# people_from_result
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("result", [FakeResult(), FakeResult(None, None), object()], ids=["empty", "none", "bare"])
+def test_no_person_gives_empty_tuple(result) -> None:
+    assert people_from_result(result, W, H) == ()
+
+
+def test_pixels_use_width_and_height() -> None:
+    norm = np.full((N_LANDMARKS, 2), 0.5)
+    norm[LM.LEFT_KNEE] = [0.25, 0.75]
+    (p,) = people_from_result(fake_result(fake_person(norm)), W, H)
+    assert isinstance(p, PersonPose)
+    assert p.xy[LM.LEFT_KNEE] == pytest.approx([0.25 * 640, 0.75 * 360])  # (160, 270)
+    assert p.xy[LM.NOSE] == pytest.approx([320, 180])
+
+
+def test_angles_are_measured_in_pixels_not_normalised_units() -> None:
+    truth = frontal_xy(cx=320, hip_y=100, thigh=100, shank=100, knee_in_left=30, hip_half=40)
+    expected = g.fppa_deg(*(truth[i] for i in (LM.LEFT_HIP, LM.LEFT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_HIP)))
+    # two 15.5-degree halves: atan(30/100) each side of the knee
+    assert expected == pytest.approx(2 * np.degrees(np.arctan2(30, 100)))
+    norm = truth / [W, H]
+    (p,) = people_from_result(fake_result(fake_person(norm)), W, H)
+    np.testing.assert_allclose(p.xy, truth, atol=1e-9)
+    got = g.fppa_deg(p.xy[LM.LEFT_HIP], p.xy[LM.LEFT_KNEE], p.xy[LM.LEFT_ANKLE], p.xy[LM.RIGHT_HIP])
+    assert got == pytest.approx(expected)
+    # the same angle on normalised coordinates is wrong on this 16:9 frame
+    wrong = g.fppa_deg(norm[LM.LEFT_HIP], norm[LM.LEFT_KNEE], norm[LM.LEFT_ANKLE], norm[LM.RIGHT_HIP])
+    assert abs(wrong - expected) > 5.0
+
+
+def test_visibility_presence_world_and_malformed_people() -> None:
+    norm = np.tile([0.5, 0.5], (N_LANDMARKS, 1))
+    vis = np.linspace(0.0, 1.0, N_LANDMARKS)
+    world = standing_world(flex_left=30.0)
+    good = fake_person(norm, vis, world)
+    lms_none, _ = fake_person(norm)
+    for lm in lms_none:
+        lm.visibility = lm.presence = None  # some results leave them unset: treated as 1
+    short = fake_person(norm[:17])  # not a 33-landmark pose: ignored
+    r = FakeResult([good[0], short[0], lms_none], [good[1]])
+    people = people_from_result(r, W, H)
+    assert len(people) == 2
+    np.testing.assert_allclose(people[0].visibility, vis)
+    np.testing.assert_allclose(people[0].presence, 0.5)
+    np.testing.assert_allclose(people[0].world, world)
+    np.testing.assert_allclose(people[1].visibility, 1.0)
+    np.testing.assert_allclose(people[1].presence, 1.0)
+    assert np.isnan(people[1].world).all()  # no world landmarks for that person
+
+
+def test_mirrored_picture_gives_the_subjects_own_sides() -> None:
+    # the true scene: left knee valgus, right knee straight, left knee half hidden
+    truth = frontal_xy(cx=250, hip_y=100, knee_in_left=20)
+    world = standing_world(flex_left=40.0, ir_left=10.0, flex_right=20.0)
+    vis = np.full(N_LANDMARKS, 0.9)
+    vis[LM.LEFT_KNEE] = 0.3
+    perm = list(MIRROR_PERMUTATION)
+    # what the model reports on the mirrored picture: x flipped, and each landmark labelled by
+    # how it looks -- the subject's left leg looks like a right leg
+    mir_xy = truth.copy()
+    mir_xy[:, 0] = W - mir_xy[:, 0]
+    mir_world = world * [-1.0, 1.0, 1.0]
+    seen = fake_person(mir_xy[perm] / [W, H], vis[perm], mir_world[perm])
+    (p,) = people_from_result(fake_result(seen), W, H, mirrored=True)
+    np.testing.assert_allclose(p.xy, truth, atol=1e-9)
+    np.testing.assert_allclose(p.world, world, atol=1e-12)
+    assert p.visibility[LM.LEFT_KNEE] == pytest.approx(0.3)
+    assert p.visibility[LM.RIGHT_KNEE] == pytest.approx(0.9)
+    # so the valgus stays on the left leg with a + sign
+    left = g.fppa_deg(p.xy[LM.LEFT_HIP], p.xy[LM.LEFT_KNEE], p.xy[LM.LEFT_ANKLE], p.xy[LM.RIGHT_HIP])
+    right = g.fppa_deg(p.xy[LM.RIGHT_HIP], p.xy[LM.RIGHT_KNEE], p.xy[LM.RIGHT_ANKLE], p.xy[LM.LEFT_HIP])
+    assert left == pytest.approx(2 * np.degrees(np.arctan2(20, 100)))
+    assert right == pytest.approx(0.0, abs=1e-9)
+    ir = g.hip_internal_rotation_deg(p.world[LM.LEFT_HIP], p.world[LM.LEFT_KNEE], p.world[LM.LEFT_ANKLE],
+                                     p.world[LM.RIGHT_HIP], side_sign=1.0)
+    assert ir == pytest.approx(10.0, abs=1e-7)
+
+
+def test_mirror_permutation_swaps_every_pair_and_is_an_involution() -> None:
+    perm = np.array(MIRROR_PERMUTATION)
+    np.testing.assert_array_equal(perm[perm], np.arange(N_LANDMARKS))
+    assert perm[LM.NOSE] == LM.NOSE
+    assert perm[LM.LEFT_KNEE] == LM.RIGHT_KNEE and perm[LM.RIGHT_HEEL] == LM.LEFT_HEEL
+    assert perm[LM.MOUTH_LEFT] == LM.MOUTH_RIGHT
+
+
+# --------------------------------------------------------------------------------------------
+# SubjectSelector
+# --------------------------------------------------------------------------------------------
+
+BASE_HEIGHT = 416.0  # frontal_xy's bbox height: head top (hip_y - 200) to toe (hip_y + 216)
+
+
+def figure(cx: float, scale: float, vis: float) -> PersonPose:
+    """The frontal figure scaled about its hips and centred at ``cx``: height = 416 * scale px."""
+    xy = frontal_xy(cx=0.0, hip_y=0.0) * scale + [cx, 300.0]
+    return make_person(xy, vis)
+
+
+def test_figure_height_is_what_the_tests_assume() -> None:
+    x0, y0, x1, y1 = figure(100.0, 0.5, 1.0).bbox()
+    assert y1 - y0 == pytest.approx(BASE_HEIGHT * 0.5)
+    assert x1 - x0 < y1 - y0
+
+
+def test_candidate_score_is_lower_body_visibility_times_height() -> None:
+    vis = np.full(N_LANDMARKS, 0.2)
+    vis[list(LOWER_BODY)] = 0.8  # only the legs count
+    p = make_person(figure(0.0, 0.5, 1.0).xy, vis)
+    assert candidate_score(p) == pytest.approx(0.8 * BASE_HEIGHT * 0.5)
+
+
+def test_selector_picks_best_then_follows_then_relocks() -> None:
+    a = figure(150.0, 0.5, 0.9)  # score 0.9 * 208 = 187
+    b = figure(450.0, 0.75, 0.5)  # score 0.5 * 312 = 156 (a half-hidden bystander)
+    b_big = figure(450.0, 1.0, 1.0)  # later: 1.0 * 416 = 416, bigger than the subject
+    a_moved = figure(180.0, 0.5, 0.9)  # subject moves 30 px = 0.14 body heights
+    sel = SubjectSelector(max_jump=0.35, relock_s=1.0)
+    assert sel.select(FramePoses(0, 0.0, (b, a))) is a  # order in the list does not matter
+    assert sel.select(FramePoses(1, 0.1, (b_big, a_moved))) is a_moved  # keeps following the subject
+    assert sel.select(FramePoses(2, 0.2, (b_big,))) is None  # only the bystander, 270 px away
+    assert sel.select(FramePoses(3, 1.0, (b_big,))) is None  # 0.9 s since the subject: still locked
+    assert sel.switches == 0
+    assert sel.select(FramePoses(4, 1.2, (b_big,))) is b_big  # 1.1 s > relock_s: lock released
+    assert sel.switches == 1
+    assert sel.frames_with_several == 2
+
+
+def test_selector_refuses_a_jump_of_the_only_candidate() -> None:
+    sel = SubjectSelector(max_jump=0.35)
+    a = figure(150.0, 0.5, 0.9)
+    assert sel.select(FramePoses(0, 0.0, (a,))) is a
+    jumped = figure(150.0 + 0.5 * 208.0, 0.5, 0.9)  # 0.5 body heights in one frame
+    assert sel.select(FramePoses(1, 1 / 30, (jumped,))) is None
+    near = figure(150.0 + 0.3 * 208.0, 0.5, 0.9)  # 0.3 body heights: accepted
+    assert sel.select(FramePoses(2, 2 / 30, (near,))) is near
+
+
+def test_selector_empty_frames_and_reset() -> None:
+    sel = SubjectSelector()
+    assert sel.select(FramePoses(0, 0.0, ())) is None
+    a, b = figure(150.0, 0.5, 0.9), figure(450.0, 1.0, 1.0)
+    assert sel.select(FramePoses(1, 0.1, (a,))) is a
+    sel.reset()
+    assert sel.select(FramePoses(2, 0.2, (a, b))) is b  # after reset the best candidate wins again
+
+
+# --------------------------------------------------------------------------------------------
+# MediaPipePose.__call__ with a fake landmarker (the model is never loaded)
+# --------------------------------------------------------------------------------------------
+
+
+class _FakeLandmarker:
+    def __init__(self, result: FakeResult) -> None:
+        self.result = result
+        self.calls: list[tuple[object, int]] = []
+        self.closed = False
+
+    def detect_for_video(self, image, ms: int) -> FakeResult:
+        self.calls.append((image, ms))
+        return self.result
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _FakeMP:
+    class ImageFormat:
+        SRGB = "srgb"
+
+    class Image:
+        def __init__(self, image_format, data) -> None:
+            assert data.flags.c_contiguous  # mp.Image ignores numpy strides
+            self.data = data
+
+
+def _fake_estimator(result: FakeResult, mirrored: bool = False):
+    from valgus.pose import MediaPipePose
+
+    est = MediaPipePose.__new__(MediaPipePose)  # skip __init__: no model file, no mediapipe
+    est._mp = _FakeMP
+    est._landmarker = _FakeLandmarker(result)
+    est._last_ms = -1
+    est._quiet = [True, True]
+    est.mirrored = mirrored
+    est.num_poses = 2
+    est._checker = None
+    est._next_check = -np.inf
+    est._t_first = None
+    est.people_check_s = 1.0
+    est.several_people_from = None
+    return est
+
+
+class _SequenceLandmarker(_FakeLandmarker):
+    """Returns ``results[k]`` on its k-th call (the last one after that)."""
+
+    def __init__(self, results: list[FakeResult]) -> None:
+        super().__init__(results[0])
+        self.results = results
+
+    def detect_for_video(self, image, ms: int) -> FakeResult:
+        self.calls.append((image, ms))
+        return self.results[min(len(self.calls) - 1, len(self.results) - 1)]
+
+
+def _check_times(lm: _FakeLandmarker) -> list[float]:
+    return [ms / 1000.0 for _, ms in lm.calls]
+
+
+def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over() -> None:
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
+    est = _fake_estimator(one)
+    est.people_check_s = 0.5
+    single = est._landmarker
+    checker = _SequenceLandmarker([one] * 13 + [two])  # the 14th check sees a second person
+    est._checker = checker
+    img = np.zeros((36, 64, 3), np.uint8)
+    counts = [len(est(img, i / 30.0, i).people) for i in range(120)]  # 4 s at 30 fps
+    times = _check_times(checker)
+    early = [t for t in times if t < 1.0]
+    # every 0.1 s (to the frame) in the first second, then every 0.5 s
+    assert len(early) == 10 and all(0.099 <= b - a <= 0.134 for a, b in zip(early, early[1:]))
+    later = times[10:14]
+    assert all(0.499 <= b - a <= 0.534 for a, b in zip(later, later[1:]))
+    t_switch = later[3]
+    assert est.multi_person and est.several_people_from == pytest.approx(t_switch, abs=1e-3)
+    # the one-person model's results up to the hand-over, then the checker's on every frame
+    k = round(t_switch * 30)
+    assert counts[:k] == [1] * k and counts[k:] == [2] * (120 - k)
+    assert len(single.calls) == k + 1 and single.closed
+    assert len(checker.calls) == 14 + (120 - k - 1)
+    for lm in (single, checker):  # strictly increasing milliseconds for each landmarker
+        ms = [m for _, m in lm.calls]
+        assert all(b > a for a, b in zip(ms, ms[1:]))
+
+
+def test_people_check_keeps_the_one_person_model_when_nobody_else_appears() -> None:
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    est = _fake_estimator(one)
+    est._checker = checker = _FakeLandmarker(one)
+    img = np.zeros((36, 64, 3), np.uint8)
+    for i in range(105):  # 3.5 s at 30 fps: 10 checks in the first second, then at ~1, 2, 3 s
+        est(img, i / 30.0, i)
+    assert len(checker.calls) == 13 and len(est._landmarker.calls) == 105
+    assert not est.multi_person and est.several_people_from is None
+
+
+def test_estimator_sends_strictly_increasing_milliseconds() -> None:
+    est = _fake_estimator(FakeResult())
+    img = np.zeros((36, 64, 3), np.uint8)
+    for i, t in enumerate([0.0, 0.0004, 0.0333, 0.0333, 0.1, 0.0999]):
+        poses = est(img, t, i)
+        assert poses.t == t and poses.index == i and poses.people == ()
+    # rounded to ms, then nudged forward whenever a frame would not be strictly later
+    assert [ms for _, ms in est._landmarker.calls] == [0, 1, 33, 34, 100, 101]
+
+
+def test_estimator_reports_original_pixels_for_a_scaled_frame() -> None:
+    norm = np.full((N_LANDMARKS, 2), 0.5)
+    norm[LM.LEFT_ANKLE] = [0.75, 0.9]
+    est = _fake_estimator(fake_result(fake_person(norm)))
+    small = np.zeros((36, 64, 3), np.uint8)[:, ::1]  # the frame the model saw (scaled down)
+    (p,) = est(small, 0.0, 0, size=(1280, 720)).people
+    assert p.xy[LM.LEFT_ANKLE] == pytest.approx([960.0, 648.0])
+    (p,) = est(small, 0.1, 1).people  # without size: the image's own pixels
+    assert p.xy[LM.LEFT_ANKLE] == pytest.approx([48.0, 32.4])
+
+
+def test_estimator_passes_a_contiguous_copy_of_a_strided_frame() -> None:
+    est = _fake_estimator(FakeResult())
+    padded = np.zeros((36, 70, 3), np.uint8)[:, :64]  # FFmpeg-style padded rows: not contiguous
+    padded[:, :8] = 255
+    assert not padded.flags.c_contiguous
+    est(padded, 0.0, 0)
+    sent = est._landmarker.calls[0][0].data
+    np.testing.assert_array_equal(sent, padded)
+
+
+def test_quiet_native_stderr_silences_fd2_and_restores_it(tmp_path, capfd):
+    """MediaPipe's C++ logs go straight to file descriptor 2; model loading and the first frame
+    are run with it pointed at /dev/null, and it is restored afterwards."""
+    import os
+
+    from valgus.pose import quiet_native_stderr
+
+    with quiet_native_stderr():
+        os.write(2, b"native noise\n")
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "native noise" not in err and "after" in err

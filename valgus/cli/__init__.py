@@ -1,0 +1,5 @@
+"""The ``valgus`` command (see :mod:`valgus.cli.main`)."""
+
+from valgus.cli.main import main
+
+__all__ = ["main"]

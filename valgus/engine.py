@@ -1,0 +1,322 @@
+"""The one engine behind ``analyze``, ``batch`` and ``live``: a :class:`Session` fed one frame at a
+time.
+
+- Offline (recorded video): :meth:`Session.update` runs the pose model and follows the subject;
+  :meth:`Session.finish` smooths the whole track with a zero-phase filter, measures every frame
+  and scores the clip.
+- Causal (live): :meth:`Session.update` also smooths causally (One-Euro), measures the frame,
+  feeds the rep state machines and scores each rep the moment it ends, in constant time per
+  frame; :meth:`Session.finish` assembles what was measured (no re-analysis).
+
+Library use::
+
+    import valgus
+    a = valgus.analyze_video("squat.mp4")
+    a.metrics["left_fppa_deg"]      # per-frame values (NumPy arrays)
+    a.result.verdict, a.result.reps
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+
+from valgus.config import Config, override
+from valgus.errors import NoPersonError, VideoError
+from valgus.kinematics.metrics import compute_metrics, prepare_track
+from valgus.kinematics.smoothing import make_smoother
+from valgus.pose import PoseEstimator, SubjectSelector
+from valgus.scoring import score_clip
+from valgus.causal import LiveScorer
+from valgus.scoring.results import ClipResult, Finding, RepScore, finding
+from valgus.types import PersonPose, PoseTrack, VideoInfo
+from valgus.io.video import DecodeStats, Frame, VideoSource
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["offline", "causal"]
+
+
+@dataclass
+class StageTimer:
+    """Accumulates seconds per named stage (for the speed benchmark and ``summary.json``)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, dt: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + dt
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything known about one clip after analysis (frozen: drivers read it, never change it)."""
+
+    source: str
+    info: VideoInfo
+    config: Config
+    track_raw: PoseTrack  # what the model saw (subject only, unsmoothed)
+    track: PoseTrack  # masked and smoothed: what the metrics were computed from
+    metrics: Mapping[str, np.ndarray]  # the frames.csv columns
+    result: ClipResult
+    decode: DecodeStats
+    frames_with_several_people: int
+    subject_relocks: int
+    notices: tuple[Finding, ...] = ()  # e.g. a damaged stream (codes; words in valgus.present.words)
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.track)
+        if len(self.track_raw) != n or any(len(v) != n for v in self.metrics.values()):
+            raise ValueError("track_raw, track and metrics must have one row per analysed frame")
+        object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
+        object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.track)
+
+    @property
+    def n_detected(self) -> int:
+        """Frames in which the model found the subject (not counting gap-filled frames)."""
+        return int(self.track_raw.detected.sum())
+
+
+@dataclass(frozen=True)
+class FrameUpdate:
+    """What one :meth:`Session.update` learnt: the subject in this frame (smoothed in causal mode),
+    this frame's metrics (causal mode only) and the rep that ended at this frame, if any."""
+
+    index: int
+    t: float
+    n_people: int
+    subject: PersonPose | None
+    xy: np.ndarray  # (33, 2) pixels to draw: smoothed (causal) or raw (offline); NaN if no subject
+    metrics: Mapping[str, float]
+    rep: RepScore | None = None  # the rep that ended at this frame, scored
+
+
+def open_estimator(config: Config, *, allow_download: bool = False) -> PoseEstimator:
+    """The MediaPipe pose estimator for ``config`` (resolving the model file first)."""
+    from valgus.io.models import resolve_model
+    from valgus.pose import MediaPipePose
+
+    model_path = resolve_model(config.pose.model, allow_download=allow_download)
+    p = config.pose
+    return MediaPipePose(
+        model_path, num_poses=p.num_poses, min_detection=p.min_detection, min_presence=p.min_presence,
+        min_tracking=p.min_tracking, mirrored=config.video.mirrored, people_check_s=p.people_check_s,
+    )
+
+
+def analyze_track(
+    raw: PoseTrack, info: VideoInfo, config: Config, *, timer: StageTimer | None = None,
+) -> tuple[PoseTrack, dict[str, np.ndarray]]:
+    """Mask, smooth and measure a raw subject track (pure NumPy; no video needed)."""
+    timer = timer or StageTimer()
+    t0 = time.perf_counter()
+    sm = config.smoothing
+    smoother = make_smoother(sm.kind, cutoff_hz=sm.cutoff_hz, max_gap_s=sm.max_gap_s)
+    track = prepare_track(raw, smoother, min_visibility=config.pose.min_visibility)
+    structure = prepare_track(  # pixels only: where the hips and feet are
+        raw, smoother, min_visibility=min(config.measure.structure_min_visibility, config.pose.min_visibility),
+        world=False,
+    )
+    metrics = compute_metrics(
+        track, width=info.width, height=info.height, min_visibility=config.pose.min_visibility, raw=raw,
+        structure=structure, min_thigh_fraction=config.measure.min_thigh_fraction,
+    )
+    timer.add("metrics", time.perf_counter() - t0)
+    return track, metrics
+
+
+class Session:
+    """One subject followed through a stream of frames; one engine for every driver.
+
+    Args:
+        config: settings. In ``mode="causal"`` the smoothing kind is forced to causal.
+        info: the video (or camera) the frames come from.
+        estimator: the pose estimator (the caller owns and closes it).
+        mode: ``"offline"`` (recorded video: score at :meth:`finish`) or ``"causal"`` (live:
+            score each rep as it ends).
+        exercise: force the exercise instead of recognising it.
+        baseline: standing values from a calibration clip (a ``ClipResult.baseline``).
+    """
+
+    def __init__(self, config: Config, info: VideoInfo, estimator: PoseEstimator, *, mode: Mode = "offline",
+                 exercise: str | None = None, baseline: Mapping[str, float] | None = None) -> None:
+        if mode not in ("offline", "causal"):
+            raise ValueError(f"mode must be 'offline' or 'causal', got {mode!r}")
+        if mode == "causal" and config.smoothing.kind != "causal":
+            config = override(config, "smoothing", kind="causal")
+        self.config, self.info, self.mode = config, info, mode
+        self.estimator = estimator
+        self.exercise = exercise
+        self.baseline = dict(baseline) if baseline else None
+        self.selector = SubjectSelector()
+        self.timer = StageTimer()
+        self._t: list[float] = []
+        self._idx: list[int] = []
+        self._people: list[PersonPose | None] = []
+        self._counts: list[int] = []
+        self.live = LiveScorer(config, info, exercise=exercise, baseline=self.baseline) if mode == "causal" else None
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def update(self, frame: Frame) -> FrameUpdate:
+        """Feed one frame (media time ``frame.t`` must increase)."""
+        t1 = time.perf_counter()
+        poses = self.estimator(frame.image, frame.t, frame.index, (self.info.width, self.info.height))
+        t2 = time.perf_counter()
+        self.timer.add("pose_model", t2 - t1)
+        return self.update_poses(frame.index, frame.t, poses)
+
+    def update_poses(self, index: int, t: float, poses: object) -> FrameUpdate:
+        """Feed one frame's pose-model output (:class:`valgus.types.FramePoses`) directly."""
+        t2 = time.perf_counter()
+        subject = self.selector.select(poses)  # type: ignore[arg-type]
+        n_people = len(poses.people)  # type: ignore[attr-defined]
+        self._t.append(t)
+        self._idx.append(index)
+        self._people.append(subject)
+        self._counts.append(n_people)
+        if self.live is None:
+            xy = subject.xy if subject is not None else np.full((33, 2), np.nan)
+            upd = FrameUpdate(index, t, n_people, subject, xy, {})
+        else:
+            xy, row, rep = self.live.update(index, t, subject, n_people)
+            upd = FrameUpdate(index, t, n_people, subject, xy, row, rep)
+        self.timer.add("select" if self.live is None else "select_measure_score", time.perf_counter() - t2)
+        return upd
+
+    def raw_track(self) -> PoseTrack:
+        return PoseTrack.from_people(self._t, self._idx, self._people, self._counts)
+
+    def finish(self, *, source: str = "", decode: DecodeStats | None = None) -> Analysis:
+        """The clip result. Offline: zero-phase smoothing, metrics and scoring over the whole
+        track. Causal: the metrics and reps measured frame by frame, plus the clip's camera check
+        and verdict.
+
+        Raises:
+            VideoError: no frame was fed. NoPersonError: nobody was found in any frame.
+        """
+        src = source or (str(self.info.path) if self.info.path else "camera")
+        raw = self.raw_track()
+        if len(raw) == 0:
+            raise VideoError(f"{src}: no frames could be decoded")
+        if not raw.detected.any():
+            raise NoPersonError(f"{src}: no person found in any of {len(raw)} frames")
+        decode = decode or DecodeStats(decoded=len(raw))
+        t0 = time.perf_counter()
+        if self.live is None:
+            track, metrics = analyze_track(raw, self.info, self.config, timer=self.timer)
+            t1 = time.perf_counter()
+            result = score_clip(track, metrics, self.info, self.config,
+                                frames_with_several=self.selector.frames_with_several,
+                                exercise=self.exercise, baseline=self.baseline)
+        else:
+            track, metrics, result = self.live.finish(raw, frames_with_several=self.selector.frames_with_several)
+            t1 = time.perf_counter()
+            self.timer.add("metrics", 0.0)
+        self.timer.add("scoring", time.perf_counter() - t1)
+        del t0
+        notices: list[Finding] = []
+        if decode.lost:
+            notices.append(finding("damaged_stream", lost=decode.lost, decoded=decode.decoded))
+        return Analysis(
+            source=src, info=self.info, config=self.config, track_raw=raw, track=track, metrics=metrics,
+            result=result, decode=decode, frames_with_several_people=self.selector.frames_with_several,
+            subject_relocks=self.selector.switches, notices=tuple(notices), timings=dict(self.timer.seconds),
+        )
+
+
+def run_session(session: Session, frames: Iterable[Frame]) -> None:
+    """Feed every frame of ``frames`` to ``session`` (timing the wait for the decoder)."""
+    it: Iterator[Frame] = iter(frames)
+    while True:
+        t0 = time.perf_counter()
+        frame = next(it, None)
+        session.timer.add("decode_wait", time.perf_counter() - t0)
+        if frame is None:
+            return
+        session.update(frame)
+
+
+def analyze_video(
+    path: str | Path,
+    config: Config | None = None,
+    *,
+    estimator: PoseEstimator | None = None,
+    allow_download: bool = False,
+    progress: bool = False,
+    exercise: str | None = None,
+    baseline: Mapping[str, float] | None = None,
+) -> Analysis:
+    """Analyse a recorded video end to end.
+
+    Args:
+        path: the video file.
+        config: settings (default :class:`Config()`).
+        estimator: a pose estimator to use instead of MediaPipe (tests pass fakes).
+        allow_download: allow fetching a named model that is not bundled.
+        progress: show a progress bar on stderr.
+        exercise: force the exercise ("squat", "single_leg_squat", "step_up").
+        baseline: standing values from a calibration clip (``analyze_video(calib).result.baseline``).
+
+    Raises:
+        VideoError: the file cannot be read as a video.
+        NoPersonError: nobody was found in any frame.
+    """
+    config = config or Config()
+    t_start = time.perf_counter()
+    _warm_imports()
+    vc = config.video
+    with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None) as src:
+        own = estimator is None
+        est = open_estimator(config, allow_download=allow_download) if own else estimator
+        session = Session(config, src.info, est, exercise=exercise, baseline=baseline)
+        try:
+            frames: Iterable[Frame] = _progress(src, src.info, vc.stride) if progress else src
+            run_session(session, frames)
+        finally:
+            if own:
+                est.close()  # type: ignore[union-attr]
+        stats = src.stats
+    a = session.finish(source=str(path), decode=stats)
+    timings = dict(a.timings)
+    timings["total"] = time.perf_counter() - t_start
+    return _with_timings(a, timings)
+
+
+def _with_timings(a: Analysis, timings: Mapping[str, float]) -> Analysis:
+    from dataclasses import replace
+
+    return replace(a, timings=timings)
+
+
+def _warm_imports() -> None:
+    """Import SciPy's signal module in the background while frames are decoded and inferred,
+    so its one-off ~1 s import does not land in the (otherwise ~0.1 s) metrics stage."""
+    import sys
+    import threading
+
+    if "scipy.signal" not in sys.modules:
+        threading.Thread(target=__import__, args=("scipy.signal",), daemon=True).start()
+
+
+def _progress(src: VideoSource, info: VideoInfo, stride: int) -> Iterator[Frame]:
+    from tqdm import tqdm
+
+    total = info.frame_count // stride if info.frame_count else None
+    name = info.path.name if info.path else "video"
+    with tqdm(total=total, unit="frame", desc=name, leave=False, dynamic_ncols=True, disable=None) as bar:
+        for f in src:
+            bar.update(1)
+            yield f

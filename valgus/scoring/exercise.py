@@ -1,0 +1,160 @@
+"""Which exercise each rep is and which leg works: squat, single-leg squat or step-up.
+
+Pure NumPy over the per-frame metrics. Thresholds in :class:`valgus.config.RecognitionConfig`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from valgus.config import Config, RecognitionConfig
+from valgus.landmarks import Side
+from valgus.scoring.results import EXERCISES, other_side
+from valgus.scoring.signals import DepthSignals, depth_signals
+from valgus.temporal.reps import Rep, segment_reps
+
+#: A rep found in the signals, named: ``(rep, exercise, working leg)``.
+NamedRep = tuple[Rep, str, str]
+
+
+def stance_of(metrics: dict[str, np.ndarray], sl: slice, rc: RecognitionConfig | None = None) -> Side | None:
+    """The stance leg if the subject stands on one leg for most of ``sl``, else None.
+
+    Decided by balance (the trunk centre towards one ankle: median over the rep below
+    ``single_leg_balance`` = left, above 1 - it = right; a double-leg squat stays near 0.5),
+    because in single-leg stance the centre of mass must be over the stance foot; failing that,
+    by a foot held clearly off the floor (``foot_lift``) for most of the frames.
+    """
+    rc = rc or RecognitionConfig()
+    bal = metrics["balance"][sl]
+    bal = bal[np.isfinite(bal)]
+    if bal.size:
+        med = float(np.median(bal))
+        if med < rc.single_leg_balance:
+            return "left"
+        if med > 1.0 - rc.single_leg_balance:
+            return "right"
+    fl, fr = metrics["left_foot_raise"][sl], metrics["right_foot_raise"][sl]
+    with np.errstate(invalid="ignore"):
+        up_l = np.nanmean(fl > rc.foot_lift) if np.isfinite(fl).any() else 0.0
+        up_r = np.nanmean(fr > rc.foot_lift) if np.isfinite(fr).any() else 0.0
+    if max(up_l, up_r) >= 0.5 and abs(up_l - up_r) >= 0.3:
+        return "right" if up_l > up_r else "left"
+    return None
+
+
+def name_squat(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
+               rc: RecognitionConfig) -> NamedRep:
+    """Name a rep found in the drop signal: a single-leg squat on its stance leg, or a squat."""
+    side = stance_of(metrics, slice(rep.start, rep.end + 1), rc)
+    ex = exercise or ("single_leg_squat" if side else "squat")
+    if ex == "single_leg_squat" and side is None:
+        b = metrics["balance"][rep.deepest]
+        side = "right" if np.isfinite(b) and b > 0.5 else "left"
+    return rep, ex, (side if ex == "single_leg_squat" else "both")  # type: ignore[return-value]
+
+
+def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None, rise: np.ndarray,
+                 rc: RecognitionConfig) -> NamedRep | None:
+    """Name a rep found in the rise signal: a step-up on its lead leg, or None (e.g. a jump)."""
+    lead = lead_leg(metrics, rep, rc)
+    if exercise is None and (lead is None or not on_step_long_enough(metrics, lead, rep, rc)):
+        return None  # hips rose without a foot on a step: not a step-up
+    lead = lead or "left"
+    deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc)
+    t = metrics["time_s"]
+    rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end, float(rep.depth), rep.partial)
+    return rep, "step_up", lead
+
+
+def plausible(named: list[NamedRep], config: Config, exercise: str | None) -> list[NamedRep]:
+    """Drop reps no body makes: deeper than ``reps.max_depth``; and (when recognising) a step-up
+    whose loaded frame falls inside a squat: the hips cannot be below standing and carried up
+    onto a step at once (on a real clip a free foot slid forward looked lower than the stance
+    foot, so the stance foot seemed to stand on a step)."""
+    out = [x for x in named if not (x[0].depth > config.reps.max_depth)]
+    if exercise is None:
+        squats = [r for r, ex, _ in out if ex != "step_up"]
+        out = [x for x in out if x[1] != "step_up" or not any(q.start <= x[0].deepest <= q.end for q in squats)]
+    return sorted(out, key=lambda x: x[0].t_start)
+
+
+def find_reps(
+    t: np.ndarray, metrics: dict[str, np.ndarray], config: Config, exercise: str | None = None,
+    signals: DepthSignals | None = None,
+) -> list[NamedRep]:
+    """Find reps and name each: ``(rep, exercise, working_leg)``."""
+    if exercise is not None and exercise not in EXERCISES:
+        raise ValueError(f"exercise must be one of {EXERCISES}, got {exercise!r}")
+    rc = config.recognition
+    sig = signals or depth_signals(metrics, rc)
+    r = config.reps
+    kw = dict(min_depth=r.min_depth, start_fraction=r.start_fraction, end_fraction=r.end_fraction,
+              min_duration_s=r.min_duration_s, max_duration_s=r.max_duration_s)
+    out: list[NamedRep] = []
+    if exercise in (None, "squat", "single_leg_squat"):
+        out += [name_squat(metrics, rep, exercise, rc) for rep in segment_reps(t, sig.drop, **kw)]
+    if exercise in (None, "step_up"):
+        for rep in segment_reps(t, sig.rise, **kw):
+            named = name_step_up(metrics, rep, exercise, sig.rise, rc)
+            if named is not None:
+                out.append(named)
+    return plausible(out, config, exercise)
+
+
+def lead_leg(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) -> Side | None:
+    """The foot that is on the step first during (or just before) the rise."""
+    fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
+    lo = max(0, rep.start - int(0.5 * max(1, rep.deepest - rep.start)))
+    for i in range(lo, rep.end + 1):
+        l_up = np.isfinite(fl[i]) and fl[i] > rc.foot_on_step
+        r_up = np.isfinite(fr[i]) and fr[i] > rc.foot_on_step
+        if l_up != r_up:
+            return "left" if l_up else "right"
+        if l_up and r_up:
+            return "left" if fl[i] >= fr[i] else "right"
+    return None
+
+
+def on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rc: RecognitionConfig,
+                        fraction: float = 0.5) -> bool:
+    """A step-up keeps the lead foot on the step for most of the rise."""
+    r = metrics[f"{lead}_foot_raise"][rep.start : rep.end + 1]
+    r = r[np.isfinite(r)]
+    return bool(r.size) and float(np.mean(r > rc.foot_on_step)) >= fraction
+
+
+def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: np.ndarray,
+                        rc: RecognitionConfig) -> tuple[int, int]:
+    """The loaded frame of a step-up and the rep's true start: ``(deepest, start)``.
+
+    The lead foot goes onto the step before the hips rise, so the search runs from the moment the
+    lead foot left the floor (walking back from the rise, at most ``stepup_walkback_s``) to the
+    top of the rise. The loaded frame is the first one where the lead leg carries the body: lead
+    foot on the step and the trailing foot off the floor (its lead knee is then at its most bent
+    under load). Without such a frame, the frame with the hips closest to the lead foot.
+    """
+    raise_lead = metrics[f"{lead}_foot_raise"]
+    raise_trail = metrics[f"{other_side(lead)}_foot_raise"]
+    H = metrics["hip_above_floor"]
+    seg = rise[rep.start : rep.end + 1]
+    top = rep.start + (int(np.nanargmax(seg)) if np.isfinite(seg).any() else 0)
+    a = rep.start
+    t = metrics["time_s"]
+    while (a > 0 and np.isfinite(raise_lead[a - 1]) and raise_lead[a - 1] > rc.foot_lift
+           and t[rep.start] - t[a - 1] <= rc.stepup_walkback_s):
+        a -= 1
+    idx = np.arange(a, top + 1)
+    on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > rc.foot_on_step)
+    # The trailing foot is off the floor when its ankle is foot_lift above it: heel rise at
+    # push-off lifts the ankle 0.04-0.05 leg lengths while the toes are still down (rendered
+    # step-ups), and a lower cut picked that moment, before the lead leg carries the body.
+    with np.errstate(invalid="ignore"):
+        loaded = on_step & (raise_trail[idx] > rc.foot_lift)
+    if loaded.any():
+        return int(idx[int(np.argmax(loaded))]), int(a)
+    hip_over_lead = H[idx] - raise_lead[idx]
+    score = np.where(on_step & np.isfinite(hip_over_lead), -hip_over_lead, -np.inf)
+    if not np.isfinite(score).any():
+        return rep.deepest, rep.start
+    return int(idx[int(np.argmax(score))]), int(a)

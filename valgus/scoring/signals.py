@@ -1,0 +1,51 @@
+"""Clip-level signals that rep finding, the baseline and the camera check share (pure NumPy).
+
+Computed once per clip by :func:`depth_signals` and handed to each room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from valgus.config import RecognitionConfig
+
+
+def nanmedian(x: np.ndarray) -> float:
+    """Median of the finite values; NaN when there are none (no warning)."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
+
+
+@dataclass(frozen=True)
+class DepthSignals:
+    """Scale-free signals for rep finding (leg lengths).
+
+    ``h0``: standing hip height above the floor line, the 90th percentile of ``hip_above_floor``
+    over the frames with neither foot up on a step (squat frames are among them, hence the upper
+    percentile). ``drop = h0 - H`` (squats, single-leg squats), ``rise = H - h0`` (step-ups).
+    ``on_floor``: neither foot up on a step.
+    """
+
+    drop: np.ndarray
+    rise: np.ndarray
+    on_floor: np.ndarray
+    h0: float
+
+
+def depth_signals(metrics: dict[str, np.ndarray], rc: RecognitionConfig | None = None,
+                  h0: float | None = None) -> DepthSignals:
+    """The depth signals of a clip; ``h0`` given (e.g. from a live calibration) or estimated."""
+    rc = rc or RecognitionConfig()
+    H = metrics["hip_above_floor"]
+    fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
+    with np.errstate(invalid="ignore"):
+        on_floor = (fl < rc.foot_on_step) & (fr < rc.foot_on_step)
+    if h0 is None:
+        ref = H[on_floor & np.isfinite(H)]
+        if ref.size < 5:
+            ref = H[np.isfinite(H)]
+        h0 = float(np.percentile(ref, 90)) if ref.size else float("nan")
+    return DepthSignals(drop=h0 - H, rise=H - h0, on_floor=on_floor, h0=float(h0))
