@@ -190,3 +190,30 @@ def test_override_ignores_none_and_validates() -> None:
     assert cfg.video.stride == 1  # the original is untouched
     with pytest.raises(ConfigError, match=r"video.stride .*\[1, 100\]"):
         override(cfg, "video", stride=0)
+
+
+@pytest.mark.parametrize("data, must_contain", [
+    # the config the house issue found accepted: categories out of order
+    ({"thresholds": {"sls_fppa_borderline": 12.0, "sls_fppa_mild": 10.0, "sls_fppa_marked": 5.0}},
+     "sls_fppa_borderline <= thresholds.sls_fppa_mild <= thresholds.sls_fppa_marked"),
+    ({"thresholds": {"stepup_fppa_mild": 20.0}}, "stepup_fppa"),
+    ({"thresholds": {"pelvic_drop_borderline": 6.0}}, "pelvic_drop"),
+    ({"thresholds": {"sls_fppa_mild_female": 20.0}}, "sls_fppa_mild_female"),
+    # knee width: smaller is worse, so the order is reversed, and it is a ratio in (0, 1]
+    ({"thresholds": {"squat_knee_width_marked": 0.85}}, "squat_knee_width_marked <= _mild <= _borderline"),
+    ({"thresholds": {"squat_knee_width_borderline": 1.2}}, "in (0, 1]"),
+    ({"recognition": {"foot_lift": 0.2}}, "recognition.foot_lift (0.2) must not exceed"),
+])
+def test_threshold_order_and_ratio_ranges_are_checked(data, must_contain) -> None:
+    with pytest.raises(ConfigError, match=None) as exc:
+        config_from_dict(data)
+    assert must_contain in str(exc.value)
+
+
+def test_every_result_changing_section_is_in_the_config() -> None:
+    # the numbers that name reps and gate measures are configuration, written to config.toml
+    text = Config().to_toml()
+    for key in ("[recognition]", "single_leg_balance = 0.35", "foot_lift = 0.08", "foot_on_step = 0.12",
+                "upright_tolerance = 0.03", "stepup_walkback_s = 2.0", "[measure]",
+                "structure_min_visibility = 0.2", "min_thigh_fraction = 0.3"):
+        assert key in text
