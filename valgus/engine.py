@@ -196,6 +196,19 @@ class Session:
         self.timer.add("select" if self.live is None else "select_measure_score", time.perf_counter() - t2)
         return upd
 
+    def load_raw(self, raw: PoseTrack, *, frames_with_several: int = 0) -> None:
+        """Take a whole raw subject track at once (offline mode), e.g. from ``landmarks.npz``."""
+        if self.live is not None or self._t:
+            raise ValueError("load_raw needs an empty offline session")
+        det = raw.detected
+        for i in range(len(raw)):
+            self._t.append(float(raw.t[i]))
+            self._idx.append(int(raw.frame[i]))
+            self._people.append(PersonPose(raw.xy[i], raw.visibility[i], raw.presence[i], raw.world[i])
+                                if det[i] else None)
+            self._counts.append(int(raw.n_people[i]))
+        self.selector.frames_with_several = frames_with_several
+
     def raw_track(self) -> PoseTrack:
         return PoseTrack.from_people(self._t, self._idx, self._people, self._counts)
 
@@ -235,6 +248,28 @@ class Session:
             result=result, decode=decode, frames_with_several_people=self.selector.frames_with_several,
             subject_relocks=self.selector.switches, notices=tuple(notices), timings=dict(self.timer.seconds),
         )
+
+
+def analyze_landmarks(path: str | Path, config: Config | None = None, *, exercise: str | None = None,
+                      baseline: Mapping[str, float] | None = None) -> Analysis:
+    """Re-analyse a clip from its ``landmarks.npz`` (``valgus analyze --landmarks``) without the
+    pose model: smoothing, metrics and scoring as for the video (the same numbers, in a fraction
+    of a second). For maintainers tuning a rule on a benchmark grid, and for studies."""
+    from valgus.io.sinks import read_landmarks
+
+    raw, info, several = read_landmarks(path)
+    config = config or Config()
+    session = Session(config, info, _NoEstimator(), exercise=exercise, baseline=baseline)
+    session.load_raw(raw, frames_with_several=several)
+    return session.finish(source=str(path), decode=DecodeStats(decoded=len(raw)))
+
+
+class _NoEstimator:
+    def __call__(self, *a: object, **k: object) -> object:  # pragma: no cover - never called
+        raise RuntimeError("no pose model in a re-analysis from landmarks")
+
+    def close(self) -> None:
+        pass
 
 
 def run_session(session: Session, frames: Iterable[Frame]) -> None:

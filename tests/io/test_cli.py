@@ -258,3 +258,22 @@ def test_frames_with_person_counts_what_the_model_saw(tmp_path) -> None:
     result = analyze_video(video, estimator=fake)
     assert int(result.metrics["detected"].sum()) == 28  # frames.csv: what the model saw
     assert result.n_detected == 28
+
+
+def test_landmarks_npz_re_analyses_to_the_same_numbers(tmp_path) -> None:
+    """``--landmarks`` keeps the pose model's output; re-analysing it without the model gives the
+    same frames.csv values and verdict as the video did."""
+    from valgus.engine import analyze_landmarks
+    from valgus.io.sinks import write_landmarks
+
+    video = write_video(tmp_path / "clip.mp4", n=30, fps=30.0)
+    xy = frontal_xy(cx=32, hip_y=10, hip_half=4, thigh=10, shank=10, trunk_height=8, shoulder_half=5)
+    a = analyze_video(video, estimator=_GappyEstimator([make_person(xy, 0.9)], missing={10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}))
+    write_landmarks(a.track_raw, a.track, a.info, tmp_path / "landmarks.npz", a.frames_with_several_people)
+    b = analyze_landmarks(tmp_path / "landmarks.npz")
+    assert b.result.verdict == a.result.verdict
+    assert b.n_detected == a.n_detected == 19
+    for k, v in a.metrics.items():
+        if k != "flags":
+            np.testing.assert_array_equal(b.metrics[k], v, err_msg=k)
+    assert list(b.metrics["flags"]) == list(a.metrics["flags"])

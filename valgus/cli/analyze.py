@@ -51,6 +51,7 @@ def run_analyze(args: argparse.Namespace, cfg: Config) -> int:
                       exercise=args.exercise, baseline=calibration_baseline(args, cfg))
     for w in notices(a):
         log.warning("%s", w)
-    write_outputs(a, out, write_video=not args.no_video, progress=not args.quiet)
+    write_outputs(a, out, write_video=not args.no_video, progress=not args.quiet,
+                  landmarks=getattr(args, "landmarks", False))
     print(console_summary(a, out))
     return 0

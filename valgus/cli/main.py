@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--outdir", help="output folder (default: valgus_out/<video name>)")
     a.add_argument("--force", action="store_true", help="overwrite an existing output folder")
     a.add_argument("--no-video", action="store_true", help="do not write annotated.mp4 (faster)")
+    a.add_argument("--landmarks", action="store_true",
+                   help="also write landmarks.npz: the pose model's landmarks (pixels and metres), to re-score or study "
+                        "the clip without the model (valgus.engine.analyze_landmarks)")
     _common(a)
     _frames(a)
 

@@ -15,12 +15,14 @@ import numpy as np
 
 from valgus.errors import OutputExistsError, ValgusError
 from valgus.kinematics.metrics import column_names
+from valgus.types import PoseTrack, VideoInfo
 
 log = logging.getLogger(__name__)
 
 
 #: Every file ``write_outputs`` may leave in a clip's folder (removed by ``--force`` first).
-OUTPUT_FILES = ("frames.csv", "summary.json", "reps.json", "report.txt", "report.html", "annotated.mp4", "config.toml")
+OUTPUT_FILES = ("frames.csv", "summary.json", "reps.json", "report.txt", "report.html", "annotated.mp4", "config.toml",
+                "landmarks.npz")
 
 
 def prepare_outdir(outdir: str | Path, *, force: bool) -> Path:
@@ -113,3 +115,37 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
 
 def write_json(data: Any, path: str | Path) -> Path:
     return write_text_atomic(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n", path)
+
+
+def write_landmarks(raw: PoseTrack, track: PoseTrack, info: VideoInfo, path: str | Path,
+                    frames_with_several: int = 0) -> Path:
+    """``landmarks.npz``: the subject's landmarks as the model gave them (``raw_*``) and as
+    measured (masked and smoothed), pixels and world metres, with the video facts, so a clip can
+    be re-scored (or studied) without running the pose model again: the raw landmarks are kept in
+    float64, so a re-analysis gives the same numbers; the smoothed copies in float32."""
+    path = Path(path)
+    arrays = {
+        "t": raw.t, "frame": raw.frame, "n_people": raw.n_people,
+        "raw_xy": raw.xy, "raw_world": raw.world, "visibility": raw.visibility, "presence": raw.presence,
+        "xy": track.xy.astype(np.float32), "world": track.world.astype(np.float32),
+        "video": np.array([info.width, info.height, info.fps, info.frame_count or 0, info.duration_s or 0.0,
+                           info.rotation, frames_with_several], dtype=np.float64),
+        "codec": np.array(info.codec),
+    }
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def read_landmarks(path: str | Path) -> tuple[PoseTrack, VideoInfo, int]:
+    """The raw track, the video facts and the frames with several people of a ``landmarks.npz``."""
+    with np.load(Path(path)) as z:
+        raw = PoseTrack(t=z["t"].astype(np.float64), frame=z["frame"].astype(np.int64),
+                        xy=z["raw_xy"].astype(np.float64), visibility=z["visibility"].astype(np.float64),
+                        presence=z["presence"].astype(np.float64), world=z["raw_world"].astype(np.float64),
+                        n_people=z["n_people"].astype(np.int64))
+        w, h, fps, n, dur, rot, several = z["video"].tolist()
+        info = VideoInfo(path=None, width=int(w), height=int(h), fps=float(fps), frame_count=int(n) or None,
+                         duration_s=float(dur) or None, codec=str(z["codec"]), rotation=int(rot))
+    return raw, info, int(several)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from valgus.engine import Analysis
-from valgus.io.sinks import write_frames_csv, write_json, write_text_atomic
+from valgus.io.sinks import write_frames_csv, write_json, write_landmarks, write_text_atomic
 from valgus.present.report import report_text
 from valgus.present.serialize import clip_dict, summary_dict
 
@@ -23,9 +23,10 @@ ANNOTATED_MAX_SIDE = 1280
 
 
 def write_outputs(analysis: Analysis, outdir: str | Path, *, write_video: bool = True, progress: bool = False,
-                  max_side: int = ANNOTATED_MAX_SIDE) -> Path:
+                  max_side: int = ANNOTATED_MAX_SIDE, landmarks: bool = False) -> Path:
     """Write every output of ``analysis`` into ``outdir`` (which must exist; see
-    :func:`valgus.io.sinks.prepare_outdir`). Returns ``outdir``."""
+    :func:`valgus.io.sinks.prepare_outdir`). ``landmarks``: also ``landmarks.npz`` (the pose
+    model's output, to re-score or study the clip without the model). Returns ``outdir``."""
     out = Path(outdir)
     t0 = time.perf_counter()
     cfg = analysis.config
@@ -33,6 +34,9 @@ def write_outputs(analysis: Analysis, outdir: str | Path, *, write_video: bool =
     write_json(clip_dict(analysis.result, cfg), out / "reps.json")
     write_text_atomic(cfg.to_toml(), out / "config.toml")
     write_text_atomic(report_text(analysis), out / "report.txt")
+    if landmarks:
+        write_landmarks(analysis.track_raw, analysis.track, analysis.info, out / "landmarks.npz",
+                        analysis.frames_with_several_people)
     if write_video:
         from valgus.present.render_video import write_annotated
 
