@@ -40,12 +40,21 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 VPY="$VENV/bin/python"
-PIP=("$VPY" -m pip install -q --disable-pip-version-check)
+LOG="$VENV/install.log"
+pip_install() {  # pip's and the build backend's chatter goes to the log; shown only on failure
+  if ! "$VPY" -m pip install --disable-pip-version-check "$@" >>"$LOG" 2>&1; then
+    tail -n 40 "$LOG" >&2
+    echo "setup: pip install $* failed (full log: $LOG)" >&2
+    exit 1
+  fi
+}
+echo "installing valgus and its dependencies into $VENV (log: $LOG)"
+: >"$LOG"
 # a distribution's venv starts with an old pip/setuptools (Debian 12: pip 23.0, setuptools 66)
-"${PIP[@]}" --upgrade pip "setuptools>=68" wheel
+pip_install --upgrade pip "setuptools>=77" wheel
 if [ "$DEV" = 1 ]; then
-  "${PIP[@]}" -e ".[test]" -e "./tools[render]"
+  pip_install -e ".[test]" -e "./tools[render]"
 else
-  "${PIP[@]}" -e .
+  pip_install -e .
 fi
 echo "valgus installed in $VENV: $("$VPY" -m valgus --version)"
