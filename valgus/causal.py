@@ -204,8 +204,9 @@ class LiveScorer:
         self.named.append(named)
         if self.baseline is None:
             self.baseline = self._baseline_before(rep.start)
-        score = score_rep(len(self.reps) + 1, rep, ex, side, self._cols.view(), self.baseline,
-                          self.config.thresholds, assessed=self._view_ok(rep))
+        v = self._cols.view()
+        score = score_rep(len(self.reps) + 1, rep, ex, side, v, self.baseline, self.config,
+                          assessed=self._view_ok(rep), depth=v["_rise"] if ex == "step_up" else v["_drop"])
         self.reps.append(score)
         return score
 

@@ -187,6 +187,13 @@ class ThresholdConfig:
     # ~25 deg: 70 deg of knee flexion drops the hips ~0.2, thighs parallel ~0.55. Below 0.2 is a
     # partial squat (rendered squats to 85-95 deg drop 0.24-0.30).
     squat_shallow_depth: float = 0.20
+    # When a rep is judged (valgus.scoring.loaded): "loaded" = each valgus measure's worst value
+    # over the loaded phase (knee flexed >= loaded_min_knee_flexion_deg, measure defined); a knee
+    # can cave on the way down or up and be back over the foot at the bottom (RESEARCH.md, "When
+    # to read the angle"). "deepest" = at the deepest frame only, the published 2D protocol
+    # (Willson & Davis 2008; Munro 2012: FPPA at peak knee flexion of a single-leg squat).
+    valgus_phase: Literal["loaded", "deepest"] = "loaded"
+    loaded_min_knee_flexion_deg: float = 20.0
     # Bilateral squat FPPA change from standing also counts (same SLS thresholds, on the change).
     # Knee medial to the foot (leg lengths): clinicians fail a knee "clearly over or medial to the
     # big toe"; the big toe sits ~0.04 leg lengths medial of the foot centre.

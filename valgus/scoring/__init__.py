@@ -64,7 +64,8 @@ def score_clip(
         base.update({k: float(v) for k, v in baseline.items() if k in base and np.isfinite(v)})
     cam = camera_check(track, metrics, info, config, reps=named, signals=sig, frames_with_several=frames_with_several)
     # values stay reported, but no flag is raised from a view that cannot support it
-    scored = [score_rep(k + 1, rep, ex, side, metrics, base, config.thresholds, assessed=cam.ok)
+    scored = [score_rep(k + 1, rep, ex, side, metrics, base, config, assessed=cam.ok,
+                        depth=sig.rise if ex == "step_up" else sig.drop)
               for k, (rep, ex, side) in enumerate(named)]
     exs = sorted({r.exercise for r in scored})
     ex_name = exercise or ("+".join(exs) if exs else "unknown")

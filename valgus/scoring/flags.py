@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from valgus.config import ThresholdConfig
+from valgus.config import Config, ThresholdConfig
 from valgus.scoring.baseline import standing_value
+from valgus.scoring.loaded import NO_PEAK, Peak, loaded_mask, worst
 from valgus.scoring.results import CATEGORY_ORDER, Category, Flag, RepScore
 from valgus.temporal.reps import Rep
 
@@ -134,24 +135,81 @@ def rep_values(rep: Rep, exercise: str, legs: tuple[str, ...], metrics: dict[str
     return values
 
 
+def _loaded(rep: Rep, exercise: str, legs: tuple[str, ...], metrics: dict[str, np.ndarray],
+            values: dict[str, dict[str, float]], baseline: dict[str, float], config: Config,
+            depth: np.ndarray | None) -> dict[str, dict[str, Peak]]:
+    """Per leg, the loaded-phase worst of FPPA, its change from standing and the knee offset from
+    the foot; written into ``values`` (``*_loaded``, with the time and knee flexion of the FPPA
+    peak). For a squat also the narrowest knee width against standing (``values["both"]``)."""
+    peaks: dict[str, dict[str, Peak]] = {}
+    masks = {}
+    for s in legs:
+        m = loaded_mask(rep, exercise, s, metrics, depth, config)
+        masks[s] = m
+        v = values[s]
+        standing = v["fppa_deg_standing"]
+        p = {
+            "fppa_deg": worst(metrics[f"{s}_fppa_deg"], rep, m, metrics, s),
+            "fppa_deg_change": (worst(metrics[f"{s}_fppa_deg"], rep, m, metrics, s, offset=standing)
+                                if np.isfinite(standing) else NO_PEAK),
+            "knee_medial_offset": worst(metrics[f"{s}_knee_medial_offset"], rep, m, metrics, s),
+        }
+        peaks[s] = p
+        for key, pk in p.items():
+            v[f"{key}_loaded"] = pk.value
+        key = "fppa_deg_change" if exercise == "squat" else "fppa_deg"
+        v["loaded_peak_t"] = p[key].t
+        v["loaded_peak_knee_flexion_deg"] = p[key].knee_flexion_deg
+        v["loaded_frames"] = float(m.sum())
+    if exercise == "squat":
+        khsr0 = baseline.get("knee_hip_sep_ratio", float("nan"))
+        both = masks["left"] | masks["right"]
+        if np.isfinite(khsr0) and khsr0 > 0:
+            w = worst(metrics["knee_hip_sep_ratio"] / khsr0, rep, both, metrics, "left", smaller_is_worse=True)
+        else:
+            w = NO_PEAK
+        peaks["both"] = {"knee_width_vs_standing": w}
+    return peaks
+
+
 def score_rep(
     number: int, rep: Rep, exercise: str, side: str, metrics: dict[str, np.ndarray],
-    baseline: dict[str, float], th: ThresholdConfig, *, assessed: bool = True,
+    baseline: dict[str, float], config: Config, *, assessed: bool = True, depth: np.ndarray | None = None,
 ) -> RepScore:
     """Values and flags of one rep. ``assessed=False`` (a view that cannot support a verdict)
-    keeps the values but marks every flag not assessed."""
+    keeps the values but marks every flag not assessed. ``depth``: the clip's depth signal (for
+    the loaded phase when there is no 3D knee flexion).
+
+    The valgus flags (FPPA or its change from standing per knee, knee over the foot, knee width
+    in a squat) judge each measure's worst value over the rep's loaded phase
+    (:mod:`valgus.scoring.loaded`), or its value at the deepest frame when
+    ``thresholds.valgus_phase = "deepest"``; both are in the rep's values.
+    """
+    th = config.thresholds
     i = rep.deepest
     legs = ("left", "right") if side == "both" else (side,)
     values = rep_values(rep, exercise, legs, metrics, baseline)
+    peaks = _loaded(rep, exercise, legs, metrics, values, baseline, config, depth)
+    use_loaded = th.valgus_phase == "loaded"
+
+    def judged(leg: str, key: str, deepest_value: float) -> tuple[float, str]:
+        pk = peaks[leg][key].value
+        if use_loaded and np.isfinite(pk):
+            return pk, "worst over the loaded phase"
+        return deepest_value, "at the deepest frame"
+
     flags: list[Flag] = []
     band_deg = th.sem_deg + th.pipeline_error_deg
     for s in legs:
         v = values[s]
         if exercise == "squat":
-            flags.append(_flag("dynamic_knee_valgus", v["fppa_deg_change"], valgus_rule("squat", th), band_deg, s))
-            flags[-1] = replace(flags[-1], basis=f"{s} FPPA change from standing")
+            val, when = judged(s, "fppa_deg_change", v["fppa_deg_change"])
+            f = _flag("dynamic_knee_valgus", val, valgus_rule("squat", th), band_deg, s)
+            flags.append(replace(f, basis=f"{s} FPPA change from standing, {when}"))
         else:
-            flags.append(_flag("dynamic_knee_valgus", v["fppa_deg"], valgus_rule(exercise, th), band_deg, s))
+            val, when = judged(s, "fppa_deg", v["fppa_deg"])
+            f = _flag("dynamic_knee_valgus", val, valgus_rule(exercise, th), band_deg, s)
+            flags.append(replace(f, basis=f"FPPA, {when}"))
             ch_drop = v["pelvic_drop_deg_change"] if np.isfinite(v["pelvic_drop_deg_change"]) else v["pelvic_drop_deg"]
             drop_rule = Rule(th.pelvic_drop_borderline, th.pelvic_drop_mild, None,
                              "contralateral pelvic drop, change from standing (Bramah 2018; Crossley 2011 'pelvis')"
@@ -167,7 +225,9 @@ def score_rep(
         foot_rule = Rule(th.knee_over_foot_borderline, th.knee_over_foot_mild, None,
                          "knee centre over or medial to the big toe (BMC SSMR 2021; Ageberg 2010)",
                          "knee offset from the foot centre, leg lengths")
-        flags.append(_flag("knee_medial_to_foot", v["knee_medial_offset"], foot_rule, KNEE_OFFSET_BAND, s))
+        val, when = judged(s, "knee_medial_offset", v["knee_medial_offset"])
+        flags.append(replace(_flag("knee_medial_to_foot", val, foot_rule, KNEE_OFFSET_BAND, s),
+                             basis=f"knee offset from the foot centre, leg lengths, {when}"))
     if exercise == "squat":
         # Depth: with thigh and shank each about half a leg long, hips at knee height (thighs
         # parallel) are ~0.55 leg lengths below standing; under 0.20 (~70 deg knee flexion) is a
@@ -180,10 +240,14 @@ def score_rep(
         khsr = float(metrics["knee_hip_sep_ratio"][i])
         khsr0 = baseline.get("knee_hip_sep_ratio", float("nan"))
         width = khsr / khsr0 if np.isfinite(khsr0) and khsr0 > 0 else float("nan")
+        wpk = peaks["both"]["knee_width_vs_standing"]
         values["both"] = {"knee_ankle_sep_ratio": kasr, "knee_hip_sep_ratio": khsr,
-                          "knee_width_vs_standing": width,
+                          "knee_width_vs_standing": width, "knee_width_vs_standing_loaded": wpk.value,
+                          "knee_width_loaded_t": wpk.t,
                           "fppa_asymmetry_deg": float(values["left"]["fppa_deg"] - values["right"]["fppa_deg"])}
-        flags.append(_flag("dynamic_knee_valgus", width, knee_width_rule(th), RATIO_BAND, "both"))
+        val, when = judged("both", "knee_width_vs_standing", width)
+        flags.append(replace(_flag("dynamic_knee_valgus", val, knee_width_rule(th), RATIO_BAND, "both"),
+                             basis=f"knee width relative to standing, {when}"))
     if not assessed:
         flags = [replace(f, assessed=False) for f in flags]
     return RepScore(
