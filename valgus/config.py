@@ -265,6 +265,11 @@ class CameraConfig:
     # squats, 29-31 step-ups); real front-view clips read 1-11. The limit sits between the
     # frontal readings and the 30-deg ones; a camera 15-25 deg off may pass (see the README).
     max_yaw_deg: float = 12.0
+    # The view is oblique only when the yaw estimate exceeds max_yaw_deg by more than this many
+    # of its standard errors (its spread over half-second blocks; valgus.scoring.camera): a short
+    # clip's noisy estimate must not refuse a frontal view (issue 12: a frontal 2.2-s overhead
+    # squat read 13 deg).
+    yaw_se_factor: float = 1.0
     side_yaw_deg: float = 45.0  # beyond this: side view
     min_fps: float = 15.0
     min_leg_fraction: float = 0.12  # standing leg length / frame height: smaller = subject too small
@@ -272,6 +277,7 @@ class CameraConfig:
 
     def __post_init__(self) -> None:
         _range("camera.max_yaw_deg", self.max_yaw_deg, 0.0, 90.0)
+        _range("camera.yaw_se_factor", self.yaw_se_factor, 0.0, 10.0)
         _range("camera.side_yaw_deg", self.side_yaw_deg, 0.0, 90.0)
         _range("camera.min_fps", self.min_fps, 1.0, 240.0)
         _range("camera.min_leg_fraction", self.min_leg_fraction, 0.0, 1.0)

@@ -406,3 +406,33 @@ def test_asymmetry_reason_for_single_leg_tasks_only():
     assert asymmetry_reasons(close, th) == []
     squat = [LegSummary("squat", "left", 2, -70.0, -60.0, 0.0, 0), LegSummary("squat", "right", 2, -50.0, -45.0, 0.0, 0)]
     assert asymmetry_reasons(squat, th) == []
+
+
+def _yawed(n: int, yaws: np.ndarray):
+    """A standing figure whose world hip and shoulder lines turn ``yaws[i]`` deg in frame i."""
+    from types import SimpleNamespace
+
+    from conftest import frontal_xy, make_track, standing_world
+    from valgus.kinematics.metrics import compute_metrics
+
+    worlds = []
+    for y in yaws:
+        c, s = np.cos(np.radians(y)), np.sin(np.radians(y))
+        worlds.append(standing_world() @ np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]).T)
+    track = make_track([frontal_xy(hip_y=220.0)] * n, worlds=worlds)
+    m = compute_metrics(track, width=640, height=480)
+    return SimpleNamespace(track=track, metrics=m, info=SimpleNamespace(fps=30.0, height=480, width=640),
+                           frames_with_several_people=0)
+
+
+def test_short_noisy_yaw_reading_is_not_refused_but_a_steady_one_is():
+    """Issue 12: a frontal 2.2-s clip whose yaw estimate reads 13 deg must not be refused on
+    noise; a steady 14-deg reading over the same time is. Yaw alternating 5 / 21 deg every
+    half second (median 13, block medians spread 16 deg: SE ~ 6) vs a constant 14."""
+    n = 66  # 2.2 s at 30 fps
+    noisy = np.where((np.arange(n) // 15) % 2 == 0, 5.0, 21.0)
+    cam = camera_check(_yawed(n, noisy), Config())
+    assert cam.view == "frontal" and cam.ok and cam.yaw_se_deg > 3.0
+    steady = camera_check(_yawed(n, np.full(n, 14.0)), Config())
+    assert steady.view == "oblique" and steady.yaw_se_deg == pytest.approx(0.0, abs=1e-6)
+    assert "+-" not in words.camera_reasons(steady)[0]

@@ -22,7 +22,7 @@ from valgus.scoring.results import CameraCheck, ClipResult
 
 def camera_dict(cam: CameraCheck) -> dict[str, Any]:
     return {
-        "view": cam.view, "yaw_deg": cam.yaw_deg, "ok": cam.ok,
+        "view": cam.view, "yaw_deg": cam.yaw_deg, "yaw_se_deg": cam.yaw_se_deg, "ok": cam.ok,
         "reasons": words.camera_reasons(cam), "fixes": words.camera_fixes(cam),
         "warnings": [words.notice(f) for f in cam.notes],
         "problems": [f.to_dict() for f in cam.problems], "notes": [f.to_dict() for f in cam.notes],

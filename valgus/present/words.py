@@ -46,7 +46,9 @@ def camera_problem(f: Finding) -> str:
     if f.code == "no_person":
         return "no person in view"
     if f.code == "view":
-        return f"the camera sees the subject from the {f.get('view')} (about {f.value:.0f} degrees from frontal)"
+        se = f.get("yaw_se")
+        pm = f" +- {se:.0f}" if se is not None and se == se and se >= 0.5 else ""
+        return f"the camera sees the subject from the {f.get('view')} (about {f.value:.0f}{pm} degrees from frontal)"
     if f.code == "out_of_view":
         return f"feet or knees out of view in {f.value:.0%} {'of the rep frames' if f.get('in_reps') else 'of frames'}"
     if f.code == "too_small":

@@ -31,6 +31,36 @@ def estimate_yaw(world: np.ndarray, frames: np.ndarray) -> float:
     return nanmedian(y)
 
 
+def yaw_uncertainty(world: np.ndarray, t: np.ndarray, frames: np.ndarray, block_s: float = 0.5) -> float:
+    """Standard error of the yaw estimate (degrees), from its spread over time.
+
+    Per-frame yaw (mean of the hip and shoulder lines) is summarised per ``block_s`` of media
+    time (neighbouring frames are not independent); the error of the median is
+    ``1.2533 * SD(block medians) / sqrt(blocks)``. With a single block (a very short clip) it is
+    the per-frame spread itself (``1.4826 * MAD``): one half-second says little about the set-up.
+    """
+    if frames.size == 0:
+        return float("nan")
+
+    def line_yaw(a: int, b: int) -> np.ndarray:
+        d = world[frames, a] - world[frames, b]
+        return np.degrees(np.arctan2(np.abs(d[:, 2]), np.abs(d[:, 0])))
+
+    with np.errstate(invalid="ignore"):
+        per = np.nanmean(np.stack([line_yaw(LM.LEFT_HIP, LM.RIGHT_HIP),
+                                   line_yaw(LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER)]), axis=0) \
+            if np.isfinite(world[frames]).any() else np.full(frames.size, np.nan)
+    ok = np.isfinite(per)
+    if not ok.any():
+        return float("nan")
+    tt, yy = t[frames][ok], per[ok]
+    block = np.floor((tt - tt[0]) / block_s).astype(int)
+    meds = np.array([np.median(yy[block == b]) for b in np.unique(block)])
+    if meds.size >= 2:
+        return float(1.2533 * np.std(meds, ddof=1) / np.sqrt(meds.size))
+    return float(1.4826 * np.median(np.abs(yy - np.median(yy))))
+
+
 def width_ratio(xy: np.ndarray, frames: np.ndarray) -> float:
     """Shoulder width / trunk length in the image (about 0.6-0.8 frontal, < 0.3 side on)."""
     sh = np.linalg.norm(xy[frames, LM.LEFT_SHOULDER] - xy[frames, LM.RIGHT_SHOULDER], axis=-1)
@@ -41,12 +71,17 @@ def width_ratio(xy: np.ndarray, frames: np.ndarray) -> float:
         return nanmedian(sh / trunk)
 
 
-def classify_view(yaw: float, wr: float, config: Config) -> str:
-    """``frontal``, ``oblique`` or ``side`` from the yaw estimate and the shoulder width ratio."""
+def classify_view(yaw: float, wr: float, config: Config, yaw_se: float = 0.0) -> str:
+    """``frontal``, ``oblique`` or ``side`` from the yaw estimate, its standard error and the
+    shoulder width ratio. Oblique only when the estimate exceeds ``camera.max_yaw_deg`` by more
+    than its standard error (``camera.yaw_se_factor`` of them): a short clip's noisy estimate
+    (a frontal 2.2-s clip read 13 deg) is not refused on noise, while a steady reading beyond
+    the limit (30-deg renders read 14-31) still is."""
     cc = config.camera
     if (np.isfinite(yaw) and yaw >= cc.side_yaw_deg) or (np.isfinite(wr) and wr < 0.3):
         return "side"
-    if np.isfinite(yaw) and yaw > cc.max_yaw_deg:
+    margin = cc.yaw_se_factor * yaw_se if np.isfinite(yaw_se) else 0.0
+    if np.isfinite(yaw) and yaw - margin > cc.max_yaw_deg:
         return "oblique"
     return "frontal"
 
@@ -85,9 +120,10 @@ def camera_check(
     still = np.flatnonzero(tr.detected & upright)
     view_frames = still if still.size >= 5 else det
     yaw = estimate_yaw(tr.world, view_frames)
-    view = classify_view(yaw, width_ratio(tr.xy, view_frames), config)
+    yaw_se = yaw_uncertainty(tr.world, tr.t, view_frames)
+    view = classify_view(yaw, width_ratio(tr.xy, view_frames), config, yaw_se)
     if view != "frontal":
-        problems.append(finding("view", value=yaw, threshold=cc.max_yaw_deg, view=view))
+        problems.append(finding("view", value=yaw, threshold=cc.max_yaw_deg, view=view, yaw_se=yaw_se))
     n = len(tr)
     need = np.zeros((n, 2), dtype=bool)  # legs that must be seen: [left, right]
     for rep, _ex, side in reps or []:
@@ -114,4 +150,4 @@ def camera_check(
                                 height=info.height))
     if frames_with_several > 0.1 * n:
         notes.append(finding("several_people", value=frames_with_several, frames=n))
-    return CameraCheck(view, yaw, tuple(problems), tuple(notes))
+    return CameraCheck(view, yaw, tuple(problems), tuple(notes), yaw_se)

@@ -153,6 +153,7 @@ class CameraCheck:
     yaw_deg: float
     problems: tuple[Finding, ...] = ()
     notes: tuple[Finding, ...] = ()
+    yaw_se_deg: float = float("nan")  # standard error of the yaw estimate (its spread over time)
 
     @property
     def ok(self) -> bool:
