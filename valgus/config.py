@@ -118,6 +118,10 @@ class RecognitionConfig:
     foot_lift: float = 0.08
     # A foot this far above the floor line is up on a step.
     foot_on_step: float = 0.12
+    # Standing hip height comes from frames with both feet on the floor unless fewer than this
+    # fraction of the frames are such (a single-leg set with the free foot held up throughout):
+    # then from frames with at least one foot down (valgus.scoring.signals).
+    min_two_feet_fraction: float = 0.2
     # Upright: hips within this of standing height (standing baseline frames).
     upright_tolerance: float = 0.03
     # A step-up's start is walked back at most this far while the lead foot is up (a foot that
@@ -129,6 +133,7 @@ class RecognitionConfig:
         _range("recognition.foot_lift", self.foot_lift, 0.0, 1.0)
         _range("recognition.foot_on_step", self.foot_on_step, 0.0, 1.0)
         _range("recognition.upright_tolerance", self.upright_tolerance, 0.0, 0.5)
+        _range("recognition.min_two_feet_fraction", self.min_two_feet_fraction, 0.0, 1.0)
         _range("recognition.stepup_walkback_s", self.stepup_walkback_s, 0.0, 30.0)
         if self.foot_lift > self.foot_on_step:
             raise ConfigError(f"recognition.foot_lift ({self.foot_lift}) must not exceed "

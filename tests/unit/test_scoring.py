@@ -436,3 +436,17 @@ def test_short_noisy_yaw_reading_is_not_refused_but_a_steady_one_is():
     steady = camera_check(_yawed(n, np.full(n, 14.0)), Config())
     assert steady.view == "oblique" and steady.yaw_se_deg == pytest.approx(0.0, abs=1e-6)
     assert "+-" not in words.camera_reasons(steady)[0]
+
+
+def test_free_foot_held_up_all_set_is_single_leg_squats_not_step_ups():
+    """Issue 12, case 2: right stance leg, free left foot held in front and off the floor the
+    whole set (foot raise 0.2), dipping towards the floor line only at the bottom of each rep
+    (perspective: a foot in front looks lower). The few two-feet frames are at the bottoms; they
+    must not set 'standing' (which turned the upright frames between reps into step-ups onto the
+    left foot)."""
+    H = _dips(3, 0.18, rest_s=1.2)
+    n = len(H)
+    fl = np.where(H < 0.86, 0.05, 0.2)  # the free foot reads "down" only near each bottom
+    m = _metrics(n, H=H, balance=np.full(n, 0.8), fl=fl, fr=np.zeros(n))
+    reps = find_reps(m["time_s"], m, Config())
+    assert [(ex, leg) for _, ex, leg in reps] == [("single_leg_squat", "right")] * 3

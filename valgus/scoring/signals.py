@@ -25,8 +25,13 @@ class DepthSignals:
 
     ``h0``: standing hip height above the floor line, the 90th percentile of ``hip_above_floor``
     over the frames with neither foot up on a step (squat frames are among them, hence the upper
-    percentile). ``drop = h0 - H`` (squats, single-leg squats), ``rise = H - h0`` (step-ups).
-    ``on_floor``: neither foot up on a step.
+    percentile). When such frames are rare (under ``recognition.min_two_feet_fraction`` of the
+    frames with a hip height: a set of single-leg squats whose free foot is held up, in front or
+    to the side, the whole time), over the frames with at least one foot on the floor instead:
+    otherwise the few two-feet frames, taken at the bottom of the reps where the free foot
+    dips, set "standing" far too low and the upright frames between reps read as step-ups onto
+    the free foot (issue 12). ``drop = h0 - H`` (squats, single-leg squats), ``rise = H - h0``
+    (step-ups). ``on_floor``: neither foot up on a step.
     """
 
     drop: np.ndarray
@@ -44,8 +49,13 @@ def depth_signals(metrics: dict[str, np.ndarray], rc: RecognitionConfig | None =
     with np.errstate(invalid="ignore"):
         on_floor = (fl < rc.foot_on_step) & (fr < rc.foot_on_step)
     if h0 is None:
-        ref = H[on_floor & np.isfinite(H)]
+        finite = np.isfinite(H)
+        ref = H[on_floor & finite]
+        if ref.size < max(5, rc.min_two_feet_fraction * finite.sum()):
+            with np.errstate(invalid="ignore"):
+                one_down = np.fmin(fl, fr) < rc.foot_lift
+            ref = H[one_down & finite] if (one_down & finite).sum() >= 5 else ref
         if ref.size < 5:
-            ref = H[np.isfinite(H)]
+            ref = H[finite]
         h0 = float(np.percentile(ref, 90)) if ref.size else float("nan")
     return DepthSignals(drop=h0 - H, rise=H - h0, on_floor=on_floor, h0=float(h0))
