@@ -180,8 +180,9 @@ class LiveScorer:
         found: list[NamedRep] = []
         if ex in (None, "squat", "single_leg_squat"):
             rep = self._seg_drop.update(i, t, drop)
-            if rep is not None:
-                found.append(name_squat(self._cols.view(), rep, ex, self.config.recognition))
+            named_sq = name_squat(self._cols.view(), rep, ex, self.config.recognition) if rep is not None else None
+            if named_sq is not None:
+                found.append(named_sq)
         if ex in (None, "step_up"):
             rep = self._seg_rise.update(i, t, rise)
             if rep is not None:
