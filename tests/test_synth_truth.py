@@ -477,3 +477,43 @@ def test_other_movements_bend_the_knees_and_stand_back_up(body, exercise):
         # hips behind the feet, above the seat
         assert j["pelvis"][2] < -0.25 and j["pelvis"][1] > p.box_height
         assert abs(j["left_ankle"][1] - rig.ankle_height) < 1e-6
+
+
+def _mp_world(q: np.ndarray) -> np.ndarray:
+    """Renderer world (X left, Y up, Z anterior) -> a MediaPipe-like world frame (y down, z away
+    from a camera in front): a rotation by 180 deg about X, still right-handed."""
+    return np.array([q[0], -q[1], -q[2]])
+
+
+@pytest.mark.parametrize("exercise,side", [("squat", "left"), ("single_leg_squat", "right")])
+@pytest.mark.parametrize("swing", [0.0, 12.0, 20.0])
+def test_product_hip_ir_formula_on_true_joints(body, exercise, side, swing):
+    # On the true joint centres the product's knee-flexion-axis formula gives the true hip IR of
+    # a leg that rotates as a hinge (the knee swing), and cannot see femoral rotation that leaves
+    # the hip, knee and ankle centres where they are: that part is invisible to joint centres.
+    from valgus.geometry import hip_internal_rotation_deg
+
+    o = "right" if side == "left" else "left"
+    for ir in (0.0, 15.0):
+        p = MotionParams(exercise, side=side, reps=1, depth_deg=70, valgus_left_deg=swing,
+                         valgus_right_deg=swing, hip_ir_left_deg=ir, hip_ir_right_deg=ir)
+        posed, a, _ = _at(body, p, _bottom(p))
+        j = {k: _mp_world(v) for k, v in posed.joints.items()}
+        est = float(hip_internal_rotation_deg(j[f"{side}_hip"], j[f"{side}_knee"], j[f"{side}_ankle"],
+                                              j[f"{o}_hip"], side_sign=side_sign(side)))
+        assert est == pytest.approx(a[f"{side}_hip_internal_rotation_deg"] - ir, abs=0.1)
+
+
+@pytest.mark.parametrize("swing", [0.0, 10.0, 20.0])
+def test_world_swing_estimator_follows_the_knee_swing(body, swing):
+    from valgus_tools.bench.hip_rotation import world_swing_deg
+
+    p = MotionParams("single_leg_squat", side="left", reps=1, depth_deg=70, valgus_left_deg=swing)
+    posed, _, _ = _at(body, p, _bottom(p))
+    j = {k: _mp_world(v)[None] for k, v in posed.joints.items()}
+    k = {n: _mp_world(v)[None] for n, v in posed.keypoints.items()}
+    est = world_swing_deg(j["left_hip"], j["left_knee"], j["left_ankle"], j["right_hip"],
+                          k["left_heel"], k["left_big_toe"], np.array([0.0, -1.0, 0.0]))
+    # 0 = knee straight ahead of the pelvis; the renderer's swing is measured from the same
+    # direction (the toe-out and pelvis tilt add about a degree)
+    assert float(est[0]) == pytest.approx(swing, abs=1.5)
