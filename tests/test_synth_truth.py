@@ -517,3 +517,19 @@ def test_world_swing_estimator_follows_the_knee_swing(body, swing):
     # 0 = knee straight ahead of the pelvis; the renderer's swing is measured from the same
     # direction (the toe-out and pelvis tilt add about a degree)
     assert float(est[0]) == pytest.approx(swing, abs=1.5)
+
+
+@pytest.mark.parametrize("swing", [0.0, 10.0, 20.0])
+def test_image_fppa_swing_inverts_the_projection(body, swing):
+    # phi = asin(tan(FPPA/2) / tan(flexion/2)) recovers the knee swing from a frontal image of a
+    # hinge leg (equal thigh and shank assumed; the rig's differ by a few per cent).
+    from valgus_tools.bench.hip_rotation import estimates
+
+    p = MotionParams("single_leg_squat", side="left", reps=1, depth_deg=60, valgus_left_deg=swing)
+    posed, a, _ = _at(body, p, _bottom(p))
+    a.update(angles_2d(*points_2d(posed, CameraParams(height=0.6, target_height=0.6))))
+    fr = {"left_knee_flexion_deg": np.array([a["left_knee_flexion_deg"], 0.0]),
+          "left_hip_internal_rotation_deg": np.zeros(2), "left_fppa_deg": np.array([a["left_fppa_deg"], 0.0]),
+          "left_knee_medial_offset": np.zeros(2)}
+    est = estimates(fr, "left")["image_fppa_swing"][0]
+    assert est == pytest.approx(swing, abs=3.0)

@@ -179,7 +179,7 @@ def grid(kind: str) -> list[Case]:
     ``heldout``: the HELD-OUT split. The two exported bodies no other grid uses
     (female_short_heavy, male_tall_lean), other camera distances and heights (3.0 m at 0.8 m,
     3.9 m at 1.25 m), other seeds (appearance) and other combinations of the variants, at yaw 0,
-    8, -8 and 30. It is for reporting only: nobody may choose a threshold, a rule or a parameter
+    8, -8 and 30 (16 clips). It is for reporting only: nobody may choose a threshold, a rule or a parameter
     by looking at its results (or it stops being held out); tune on ``full``/``variants``.
     """
     if kind == "variants":
@@ -374,7 +374,6 @@ def _heldout_grid() -> list[SpecCase]:
 
     sls, sq, su = "single_leg_squat", "squat", "step_up"
     return [
-        c("squat_behind_head_v0_yaw0", S, "arms", _m(sq, arms="behind_head", depth_deg=100), 0, 1),
         c("squat_overhead_down_up_v20_yaw0", S, "timing descent+ascent",
           _m(sq, arms="overhead", valgus_left_deg=15, valgus_right_deg=15,
              valgus_timing="descent_ascent", depth_deg=85), 0, 2),
@@ -382,22 +381,18 @@ def _heldout_grid() -> list[SpecCase]:
           _m(sq, arms="hips", valgus_right_deg=20, stance_width=0.42), 8, 3),
         c("squat_v12_yaw30", T, "oblique", _m(sq, valgus_left_deg=12, valgus_right_deg=12), 30, 4),
         c("sls_left_free_front_v20_yaw0", S, "free leg front",
-          _m(sls, side="left", free_leg="front", valgus_left_deg=20, pelvic_drop_deg=6, reps=3,
-             fault_reps=(2, 3)), 0, 5),
+          _m(sls, side="left", free_leg="front", arms="behind_head", valgus_left_deg=20,
+             pelvic_drop_deg=6, fault_reps=(2,)), 0, 5),
         c("sls_right_free_side_v0_yaw8", T, "free leg side",
           _m(sls, side="right", free_leg="side", arms="hips"), 8, 6),
-        c("sls_right_ascent_v20_yaw0", S, "timing ascent",
-          _m(sls, side="right", valgus_right_deg=20, valgus_timing="ascent", arms="hips"), 0, 7),
         c("sls_left_free_front_v12_yaw30", T, "oblique",
           _m(sls, side="left", free_leg="front", valgus_left_deg=12), 30, 8),
         c("stepup_left_20cm_stays_v0_yaw0", S, "lead stays on box",
-          _m(su, side="left", box_height=0.20, lead_stays_on_box=True, reps=3), 0, 9),
+          _m(su, side="left", box_height=0.20, lead_stays_on_box=True, descent_s=1.1, ascent_s=1.1), 0, 9),
         c("stepup_right_35cm_v20_yaw8", T, "step 35 cm",
           _m(su, side="right", box_height=0.35, valgus_right_deg=20, pelvic_drop_deg=6), 8, 10),
-        c("stepup_right_30cm_v20_yaw30", S, "oblique",
-          _m(su, side="right", box_height=0.30, valgus_right_deg=20), 30, 11),
         c("squat_slow_v20_hip_ir_m10_yaw0", T, "tempo slow + hip IR",
-          _m(sq, descent_s=2.4, ascent_s=2.0, valgus_left_deg=15, valgus_right_deg=15,
+          _m(sq, descent_s=2.0, ascent_s=1.8, valgus_left_deg=15, valgus_right_deg=15,
              hip_ir_left_deg=-10, hip_ir_right_deg=-10), 0, 12),
         c("sls_left_fast_v0_hip_ir_p15_yaw8", S, "tempo fast + hip IR",
           _m(sls, side="left", descent_s=0.6, ascent_s=0.5, pause_bottom_s=0.05, reps=3,
@@ -409,13 +404,8 @@ def _heldout_grid() -> list[SpecCase]:
         c("sit_to_stand_yaw8", T, "sit-to-stand", _m("sit_to_stand", box_height=0.48), 8, 16),
         c("sls_left_v20_hip_ir_p10_yaw0", T, "hip IR + swing",
           _m(sls, side="left", valgus_left_deg=20, hip_ir_left_deg=10, depth_deg=70), 0, 17),
-        c("squat_v0_yaw_m8", S, "yaw -8", _m(sq, depth_deg=80), -8, 18),
-        c("stepup_left_15cm_v12_yaw0", T, "step 15 cm",
-          _m(su, side="left", box_height=0.15, valgus_left_deg=12, arms="crossed"), 0, 19),
-        c("sls_right_v0_yaw30", S, "oblique", _m(sls, side="right", arms="hips"), 30, 20),
-        c("sls_right_behind_v20_slow_yaw8", T, "tempo slow",
-          _m(sls, side="right", valgus_right_deg=20, descent_s=2.0, ascent_s=1.8,
-             pelvic_drop_deg=8), 8, 21),
+        c("stepup_left_15cm_v12_yaw_m8", S, "step 15 cm",
+          _m(su, side="left", box_height=0.15, valgus_left_deg=12, arms="crossed"), -8, 19),
         c("squat_left_knee_only_descent_v20_yaw0", S, "timing descent",
           _m(sq, valgus_left_deg=20, valgus_timing="descent", arms="crossed"), 0, 22),
     ]

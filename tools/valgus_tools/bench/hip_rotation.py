@@ -1,33 +1,37 @@
 #!/usr/bin/env python
 """How well can one camera measure hip internal rotation? Candidate estimators against rendered truth.
 
-Reads rendered clips kept by the accuracy benchmark (``benchmark_accuracy.py --grid variants
---keep DIR``; each ``<name>.mp4`` with its ``<name>.truth.json``), runs the product's pose
-stage once per clip (:func:`valgus.pipeline.analyze_video`; the landmarks are cached beside the
-clip as ``<name>.landmarks.npz``) and compares, frame by frame and per leg, these estimates of
+Reads the clips the accuracy benchmark kept (``benchmark_accuracy.py --grid variants --keep DIR``:
+each ``<name>.truth.json`` with the product's output ``<name>_out/frames.csv``, made by ``valgus
+analyze`` exactly as a user runs it) and compares, frame by frame and per leg, these estimates of
 hip internal rotation (degrees, + = internal) with the renderer's 3D truth (Grood & Suntay
 Cardan angles of the thigh in the pelvis frame, ``valgus_tools.synth.truth``):
 
-- ``world_raw``: the product's estimate as it is reported (``valgus.geometry.
-  hip_internal_rotation_deg`` on the smoothed world landmarks: the knee's flexion axis against
-  the pelvis axis about the femur). Compared with the raw truth.
-- ``world_change_standing``: the same minus its own median over the frames where the product's
-  3D knee flexion is under 15 degrees (standing). Compared with the truth's change from standing.
+- ``world_raw``: the product's estimate as reported (``valgus.geometry.hip_internal_rotation_deg``
+  on the smoothed world landmarks: the knee's flexion axis against the pelvis axis, about the
+  femur). Compared with the raw truth.
+- ``world_change_standing``: the same minus its own median over the standing frames (the
+  product's 3D knee flexion within 5 degrees of its 10th percentile over the clip: a straight
+  leg reads 5-20 degrees). Compared with the truth's change from standing.
 - ``world_change_bent``: minus its median over the frames with product knee flexion 20-35
   degrees instead (the flexion axis of a straight knee is undefined, so a standing reference is
-  noise; a slightly bent reference is not). Compared with the truth's change from standing.
-- ``world_swing``: the rotation of the hip-knee-ankle plane about the hip-ankle axis, from the
-  plane through that axis and the pelvis's forward direction, + = knee medial (the renderer's own
-  description of dynamic valgus: the knee swinging medially with the foot planted), from world
-  landmarks. A change-type estimate (0 = knee straight ahead).
-- ``image_swing``: the same swing from the image: asin(the knee's signed distance from the 2D
-  hip-ankle line / the knee's distance from the hip-ankle axis), the latter from the world
-  landmarks scaled to pixels with the standing pixels-per-metre of the hip-ankle segment.
-  RESEARCH.md: "any hip-rotation number from one camera is an estimate (e.g. from 3D world
-  landmarks or the knee's offset from the foot line)".
-- ``image_foot_line``: the knee's offset from the foot line (``{side}_knee_medial_offset``,
-  BMC SSMR 2021; Ageberg 2010), change from standing, turned into the same swing angle:
-  asin(offset change * leg length in pixels / knee distance from the axis in pixels).
+  noise; a slightly bent one is not). Compared with the truth's change from standing.
+- ``image_fppa_swing``: the rotation of the leg's hinge plane about the hip-ankle axis read from
+  the image FPPA and the 3D knee flexion. For a hinge leg with equal thigh and shank, flexed by
+  theta and turned by phi about the hip-ankle axis (the renderer's and the usual description of
+  dynamic valgus with the foot planted), seen square on with that axis in the image plane, the
+  projected angle is FPPA = 2 atan(tan(theta/2) sin(phi)), so
+  phi = asin(tan(FPPA/2) / tan(theta/2)). ``image_fppa_swing_change`` uses FPPA minus its
+  standing value. Change-type estimates (0 = knee straight ahead), compared with the truth's
+  change from standing. RESEARCH.md: "any hip-rotation number from one camera is an estimate
+  (e.g. from 3D world landmarks or the knee's offset from the foot line)".
+- ``image_foot_line``: the knee's offset from the foot line (``{side}_knee_medial_offset``, a
+  fraction of the leg length; BMC SSMR 2021, Ageberg 2010), change from standing, turned into the
+  same swing: the knee lies 0.5 sin(theta/2) leg lengths from the hip-ankle axis, so
+  phi = asin(offset change / (0.5 sin(theta/2))).
+- ``world_swing`` (only with ``--landmarks``, which runs the pose model once more per clip and
+  caches ``<name>.landmarks.npz``): the same swing from the world landmarks, from the plane through
+  the hip-ankle axis and the pelvis's forward direction.
 
 Conditions: exercise, leg role (working / free), knee-flexion band (0-30, 30-60, 60+) by the
 *product's* 3D knee flexion (what the product can condition on) and by the truth, camera yaw,
@@ -44,6 +48,7 @@ Usage::
     python scripts/benchmark_accuracy.py --grid variants --workers 1 --keep /tmp/var
     python scripts/benchmark_accuracy.py --grid heldout --workers 1 --keep /tmp/held
     python scripts/benchmark_hip_rotation.py /tmp/var /tmp/held     # benchmarks/hip_rotation.json
+    python scripts/benchmark_hip_rotation.py /tmp/var --landmarks   # + world_swing (pose model again)
 """
 
 from __future__ import annotations
@@ -69,9 +74,10 @@ ESTIMATORS: dict[str, str] = {
     "world_raw": "raw",
     "world_change_standing": "change",
     "world_change_bent": "change",
-    "world_swing": "change",
-    "image_swing": "change",
+    "image_fppa_swing": "change",
+    "image_fppa_swing_change": "change",
     "image_foot_line": "change",
+    "world_swing": "change",
 }
 
 BANDS = (("0-30", -1e9, 30.0), ("30-60", 30.0, 60.0), ("60+", 60.0, 1e9))
@@ -154,45 +160,42 @@ def world_swing_deg(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_
     return np.where(r > 1e-3, ang, np.nan)
 
 
-def estimates(lm: dict[str, np.ndarray], side: str) -> dict[str, np.ndarray]:
-    """Every candidate estimate for one leg, per frame (NaN where undefined)."""
-    from valgus.landmarks import leg
-    from valgus.metrics import standing_leg_length
-
-    L = leg(side)
-    xy, w = lm["xy"], lm["world"]
-    flex = lm[f"{side}_knee_flexion_deg"]
-    raw = lm[f"{side}_hip_internal_rotation_deg"]
-    standing = flex < 15
+def estimates(fr: dict[str, np.ndarray], side: str, lm: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Every candidate estimate for one leg, per frame (NaN where undefined), from the product's
+    ``frames.csv`` columns ``fr`` (and world landmarks ``lm`` for ``world_swing``)."""
+    flex = fr[f"{side}_knee_flexion_deg"]
+    raw = fr[f"{side}_hip_internal_rotation_deg"]
+    # Standing: the product's 3D knee flexion of a straight leg reads 5-20 degrees, so "straight"
+    # is within 5 degrees of the clip's own 10th percentile.
+    standing = flex <= np.nanpercentile(flex, 10) + 5 if np.isfinite(flex).any() else np.zeros(len(flex), bool)
     bent = (flex >= 20) & (flex <= 35)
     out = {
         "world_raw": raw,
         "world_change_standing": raw - _median_where(raw, standing),
         "world_change_bent": raw - _median_where(raw, bent),
     }
-    up = np.array([0.0, -1.0, 0.0])  # MediaPipe world landmarks: y points down
-    out["world_swing"] = world_swing_deg(w[:, L["hip"]], w[:, L["knee"]], w[:, L["ankle"]],
-                                         w[:, L["other_hip"]], w[:, L["heel"]], w[:, L["toe"]], up)
-    # image swing: knee's signed distance from the 2D hip-ankle line over its 3D distance in pixels
-    hip, knee, ankle, other = (xy[:, L[k]] for k in ("hip", "knee", "ankle", "other_hip"))
-    axis = _unit(ankle - hip)
-    rel = knee - hip
-    perp = rel - np.sum(rel * axis, axis=-1, keepdims=True) * axis
-    medial = other - hip
-    medial = medial - np.sum(medial * axis, axis=-1, keepdims=True) * axis
-    d_px = np.linalg.norm(perp, axis=-1) * np.sign(np.sum(perp * medial, axis=-1))
-    wh, wk, wa = w[:, L["hip"]], w[:, L["knee"]], w[:, L["ankle"]]
-    e = _unit(wa - wh)
-    kw = (wk - wh) - np.sum((wk - wh) * e, axis=-1, keepdims=True) * e
-    r_m = np.linalg.norm(kw, axis=-1)
-    px_per_m = _median_where(np.linalg.norm(ankle - hip, axis=-1) / np.linalg.norm(wa - wh, axis=-1), standing)
-    r_px = r_m * px_per_m
-    ok = r_px > 0.04 * standing_leg_length(xy)  # knee clearly off the axis (bent)
+    half = np.radians(np.where(flex >= 20, flex, np.nan)) / 2  # a straight knee has no hinge plane
+    fppa = fr[f"{side}_fppa_deg"]
+    kmo = fr[f"{side}_knee_medial_offset"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["image_swing"] = np.where(ok, np.degrees(np.arcsin(np.clip(d_px / r_px, -1, 1))), np.nan)
-        kmo = lm[f"{side}_knee_medial_offset"]
-        dk = (kmo - _median_where(kmo, standing)) * standing_leg_length(xy)
-        out["image_foot_line"] = np.where(ok, np.degrees(np.arcsin(np.clip(dk / r_px, -1, 1))), np.nan)
+        for name, f in (("image_fppa_swing", fppa), ("image_fppa_swing_change", fppa - _median_where(fppa, standing))):
+            out[name] = np.degrees(np.arcsin(np.clip(np.tan(np.radians(f) / 2) / np.tan(half), -1, 1)))
+        dk = kmo - _median_where(kmo, standing)
+        out["image_foot_line"] = np.degrees(np.arcsin(np.clip(dk / (0.5 * np.sin(half)), -1, 1)))
+    if lm is not None:
+        from valgus.landmarks import leg
+
+        L = leg(side)
+        w = lm["world"]
+        sw = world_swing_deg(w[:, L["hip"]], w[:, L["knee"]], w[:, L["ankle"]], w[:, L["other_hip"]],
+                             w[:, L["heel"]], w[:, L["toe"]], np.array([0.0, -1.0, 0.0]))
+        full = np.full(len(flex), np.nan)
+        idx = lm["frame"].astype(int)
+        pos = {int(f): i for i, f in enumerate(fr["frame"].astype(int))}
+        for j, f in enumerate(idx):
+            if f in pos:
+                full[pos[f]] = sw[j]
+        out["world_swing"] = np.where(flex >= 20, full, np.nan)
     return out
 
 
@@ -201,27 +204,28 @@ def estimates(lm: dict[str, np.ndarray], side: str) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------
 
 
-def clip_frames(truth: dict[str, Any], lm: dict[str, np.ndarray], split: str) -> list[dict[str, Any]]:
+def clip_frames(truth: dict[str, Any], fr: dict[str, np.ndarray], split: str,
+                lm: dict[str, np.ndarray] | None = None) -> list[dict[str, Any]]:
     """Per leg: the truth, every estimate and the conditions, as arrays over the clip's frames."""
     n = truth["n_frames"]
     g = truth["generator"]
     ex, side = g["motion"]["exercise"], g["motion"]["side"]
     tf = {k: np.array([np.nan if v is None else v for v in vals], float) for k, vals in truth["frames"].items()}
-    idx = lm["frame"].astype(int)
+    idx = fr["frame"].astype(int)
     ok = (idx >= 0) & (idx < n)
     rows = []
     for s in SIDES:
-        est = estimates(lm, s)
+        est = estimates(fr, s, lm)
         t_ir = tf[f"{s}_hip_internal_rotation_deg"][idx[ok]]
         t_flex = tf[f"{s}_knee_flexion_deg"][idx[ok]]
         t_stand = _median_where(t_ir, t_flex < 10)
         rows.append({
-            "clip": truth["clip"], "split": split, "exercise": ex,
+            "clip": truth["clip"].removesuffix(".mp4"), "split": split, "exercise": ex,
             "role": "working" if ex in ("squat", "sit_to_stand") or s == side else "free",
             "yaw": _yaw_group(float(g["camera"]["yaw_deg"])),
             "truth_raw": t_ir, "truth_change": t_ir - t_stand,
-            "truth_flex": t_flex, "pred_flex": lm[f"{s}_knee_flexion_deg"][ok],
-            "conf": lm[f"{s}_hip_ir_confidence"][ok],
+            "truth_flex": t_flex, "pred_flex": fr[f"{s}_knee_flexion_deg"][ok],
+            "conf": fr[f"{s}_hip_ir_confidence"][ok],
             "est": {k: v[ok] for k, v in est.items()},
         })
     return rows
@@ -249,6 +253,8 @@ def table(rows: list[dict[str, Any]], keys: tuple[str, ...], keep: Callable[[dic
             if not keep(r):
                 continue
             t = r[f"truth_{kind}"]
+            if name not in r["est"]:
+                continue
             e = r["est"][name]
             band = _band(r[band_by])
             ok = np.isfinite(t) & np.isfinite(e) & (band != "")
@@ -265,23 +271,24 @@ def table(rows: list[dict[str, Any]], keys: tuple[str, ...], keep: Callable[[dic
     return out
 
 
-def run(dirs: list[Path], limit: int | None = None) -> dict[str, Any]:
+def run(dirs: list[Path], limit: int | None = None, with_landmarks: bool = False) -> dict[str, Any]:
+    from valgus_tools.bench.accuracy import read_frames_csv
+
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     clips = []
     for d in dirs:
         for tp in sorted(Path(d).glob("*.truth.json")):
-            clip = tp.with_name(tp.name.replace(".truth.json", ".mp4"))
-            if clip.exists():
-                clips.append((clip, tp))
-    for k, (clip, tp) in enumerate(clips[:limit]):
+            name = tp.name.removesuffix(".truth.json")
+            csv_path = tp.parent / f"{name}_out" / "frames.csv"
+            if csv_path.exists():
+                clips.append((tp.parent / f"{name}.mp4", tp, csv_path))
+    for k, (clip, tp, csv_path) in enumerate(clips[:limit]):
         truth = json.loads(tp.read_text())
         split = "heldout" if clip.name.startswith("held__") else "variants"
-        t1 = time.perf_counter()
-        lm = landmarks(clip)
-        rows += clip_frames(truth, lm, split)
-        print(f"[{k + 1}/{len(clips)}] {clip.name} ({time.perf_counter() - t1:.1f} s)", file=sys.stderr, flush=True)
-    working = lambda r: r["role"] == "working"  # noqa: E731
+        lm = landmarks(clip) if with_landmarks and clip.exists() else None
+        rows += clip_frames(truth, read_frames_csv(csv_path), split, lm)
+        print(f"[{k + 1}/{len(clips)}] {clip.name}", file=sys.stderr, flush=True)
     res: dict[str, Any] = {
         "schema": "valgus-hip-rotation/1",
         "withhold_mae_deg": WITHHOLD_MAE_DEG,
@@ -304,7 +311,6 @@ def run(dirs: list[Path], limit: int | None = None) -> dict[str, Any]:
             "free_leg_by_exercise_band": table(rows, ("exercise", "band"), fr),
             "by_clip": table(rows, ("clip", "role", "band"), inside),
         }
-    del working
     return res
 
 
@@ -331,10 +337,12 @@ def main() -> int:
     parser.add_argument("dirs", nargs="+", type=Path, help="folders of kept rendered clips (--keep of the accuracy benchmark)")
     parser.add_argument("--out", type=Path, default=OUT_JSON, help="output JSON (default benchmarks/hip_rotation.json)")
     parser.add_argument("--limit", type=int, help="only the first N clips (a quick look)")
+    parser.add_argument("--landmarks", action="store_true",
+                        help="also run the pose model per clip for the world-landmark swing (slow)")
     parser.add_argument("--markdown", action="store_true", help="print the markdown tables")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    res = run(args.dirs, args.limit)
+    res = run(args.dirs, args.limit, args.landmarks)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")
     for split in ("variants", "heldout"):
