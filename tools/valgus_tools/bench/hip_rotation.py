@@ -33,7 +33,10 @@ Cardan angles of the thigh in the pelvis frame, ``valgus_tools.synth.truth``):
   caches ``<name>.landmarks.npz``): the same swing from the world landmarks, from the plane through
   the hip-ankle axis and the pelvis's forward direction.
 
-Conditions: exercise, leg role (working / free), knee-flexion band (0-30, 30-60, 60+) by the
+Conditions: exercise, leg role (working / free), whether the clip has the renderer's femoral
+rotation (``hip_ir_*_deg``: the thigh turns about its own axis and no joint centre moves, so no
+estimate from joint landmarks can see it; clips without it have hip rotation only from the knee
+swing, which moves the knee), knee-flexion band (0-30, 30-60, 60+) by the
 *product's* 3D knee flexion (what the product can condition on) and by the truth, camera yaw,
 split (variants / heldout: the held-out clips are reported apart and must not be used to choose).
 
@@ -223,6 +226,8 @@ def clip_frames(truth: dict[str, Any], fr: dict[str, np.ndarray], split: str,
             "clip": truth["clip"].removesuffix(".mp4"), "split": split, "exercise": ex,
             "role": "working" if ex in ("squat", "sit_to_stand") or s == side else "free",
             "yaw": _yaw_group(float(g["camera"]["yaw_deg"])),
+            # the renderer's femoral rotation about the thigh's axis moves no joint centre
+            "femoral_rotation": bool(g["motion"].get(f"hip_ir_{s}_deg", 0.0)),
             "truth_raw": t_ir, "truth_change": t_ir - t_stand,
             "truth_flex": t_flex, "pred_flex": fr[f"{s}_knee_flexion_deg"][ok],
             "conf": fr[f"{s}_hip_ir_confidence"][ok],
@@ -308,6 +313,10 @@ def run(dirs: list[Path], limit: int | None = None, with_landmarks: bool = False
             "working_by_exercise_band": table(rows, ("exercise", "band"), wk),
             "working_by_yaw_band": table(rows, ("yaw", "band"), wk),
             "working_by_band_conf_gt_0.3": table(rows, ("band",), wk, min_conf=0.3),
+            "working_by_femoral_rotation_band": table(rows, ("femoral_rotation", "band"), wk),
+            "working_by_femoral_rotation_band_truth_flexion": table(rows, ("femoral_rotation", "band"), wk,
+                                                                     band_by="truth_flex"),
+            "working_by_yaw_band_truth_flexion": table(rows, ("yaw", "band"), wk, band_by="truth_flex"),
             "free_leg_by_exercise_band": table(rows, ("exercise", "band"), fr),
             "by_clip": table(rows, ("clip", "role", "band"), inside),
         }
