@@ -533,3 +533,21 @@ def test_image_fppa_swing_inverts_the_projection(body, swing):
           "left_knee_medial_offset": np.zeros(2)}
     est = estimates(fr, "left")["image_fppa_swing"][0]
     assert est == pytest.approx(swing, abs=3.0)
+
+
+def test_benchmark_main_grids_unchanged_and_new_grids_apart():
+    # The main grids keep their committed case names; the variant and held-out grids are new,
+    # do not overlap them, and the held-out split uses only the bodies no other grid uses.
+    from valgus_tools.bench.accuracy import grid
+
+    committed = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.json").read_text())
+    assert [c.name for c in grid("full")] == [r["name"] for r in committed["clips"]]
+    assert [c.name for c in grid("regression")] == [r["name"] for r in committed["regression"]["clips"]]
+    main_bodies = {c.body for k in ("full", "quick", "regression", "variants") for c in grid(k)}
+    held = grid("heldout")
+    assert {c.body for c in held} == {"female_short_heavy", "male_tall_lean"}
+    assert not main_bodies & {c.body for c in held}
+    assert {0.0, 8.0, 30.0} <= {abs(c.yaw) for c in held}
+    assert 16 <= len(held) <= 24 and 20 <= len(grid("variants")) <= 32
+    names = [c.name for k in ("variants", "heldout") for c in grid(k)]
+    assert len(names) == len(set(names))
