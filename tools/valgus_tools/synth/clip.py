@@ -20,7 +20,7 @@ import numpy as np
 from valgus_tools.synth.body import load_body
 from valgus_tools.synth.camera import CameraParams
 from valgus_tools.synth.kinematics import SIDES, pose_body
-from valgus_tools.synth.motion import Motion, MotionParams
+from valgus_tools.synth.motion import LATER_FIELDS, Motion, MotionParams
 from valgus_tools.synth.render import Appearance, Renderer, Scene
 from valgus_tools.synth.truth import angles_2d, angles_3d, points_2d
 
@@ -71,7 +71,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
     body = load_body(spec.body)
     motion = Motion(body, spec.motion)
     cam = spec.camera
-    n = int(round(spec.motion.duration * cam.fps))
+    j0, n = spec.motion.frame_range(cam.fps)  # j0 > 0: the clip starts part-way into the motion
     scene = Scene(appearance=appearance_for_seed(spec.seed), box=spec.motion.box())
     series: dict[str, list[float | None]] = {"frame": [], "time_s": []}
     joints_2d: dict[str, list[list[float | None]]] = {}
@@ -89,7 +89,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
         for i in range(n):
             t = i / cam.fps
             t0 = time.perf_counter()
-            pose, state = motion.pose_at(t)
+            pose, state = motion.pose_at((j0 + i) / cam.fps if j0 else t)
             posed = pose_body(body, pose, motion.rig)
             t1 = time.perf_counter()
             t_pose += t1 - t0
@@ -121,8 +121,8 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
             container.close()
         if renderer is not None:
             renderer.release()
-    reps = _reps(spec.motion, motion, series, states, cam.fps)
-    generator = {"body": spec.body, "seed": spec.seed, "motion": dataclasses.asdict(spec.motion),
+    reps = _reps(spec.motion, motion, series, states, cam.fps, j0)
+    generator = {"body": spec.body, "seed": spec.seed, "motion": motion_dict(spec.motion),
                  "camera": dataclasses.asdict(cam)}
     truth = _truth(video_path.name, cam, n, generator, reps, series, joints_2d, kps_2d)
     truth_path = out_dir / f"{spec.name}.truth.json"
@@ -135,6 +135,13 @@ def render_clip(spec: ClipSpec, out_dir: Path, *, write_video: bool = True) -> d
         "pose": 1e3 * t_pose / n, "render": 1e3 * t_render / n, "encode": 1e3 * t_enc / n,
     }
     return truth
+
+
+def motion_dict(p: MotionParams) -> dict[str, Any]:
+    """``p`` as a dictionary, without the later fields that hold their defaults (so clips made
+    before those fields existed keep byte-identical truth files)."""
+    return {k: v for k, v in dataclasses.asdict(p).items()
+            if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
 
 
 def _open_writer(path: Path, cam: CameraParams, crf: int) -> tuple[Any, Any]:
@@ -161,19 +168,26 @@ def _truth(clip: str, cam: CameraParams, n_frames: int, generator: dict[str, Any
 
 
 def _reps(
-    p: MotionParams, motion: Motion, series: dict[str, list], states: list, fps: float
+    p: MotionParams, motion: Motion, series: dict[str, list], states: list, fps: float, j0: int = 0
 ) -> list[dict[str, Any]]:
+    """The true reps. Frame indices are the clip's: a clip cropped with ``start_s``/``end_s``
+    keeps the reps it shows at least part of, with ``partial: true`` on those it cuts."""
     out = []
     n = len(states)
+    bilateral = p.exercise in ("squat", "sit_to_stand")
     for k in range(1, p.reps + 1):
-        start = int(np.ceil((p.lead_in_s + (k - 1) * p.rep_duration) * fps - 1e-9))
-        if p.exercise == "step_up":
+        start = int(np.ceil((p.lead_in_s + (k - 1) * p.rep_duration) * fps - 1e-9)) - j0
+        if p.exercise in ("step_up", "lunge"):
             end_t = p.lead_in_s + k * p.rep_duration
         else:
             end_t = p.lead_in_s + (k - 1) * p.rep_duration + p.descent_s + p.pause_bottom_s + p.ascent_s
-        end = min(int(np.floor(end_t * fps + 1e-9)), n - 1)
+        end = int(np.floor(end_t * fps + 1e-9)) - j0
+        partial = start < 0 or (p.end_s is not None and end > n - 1)
+        start, end = max(start, 0), min(end, n - 1)
+        if end - start < 2:
+            continue  # the crop shows (next to) nothing of this rep
         idx = np.arange(start, end + 1)
-        if p.exercise == "squat":
+        if bilateral:
             flex = 0.5 * (np.array(series["left_knee_flexion_deg"], float)[idx]
                           + np.array(series["right_knee_flexion_deg"], float)[idx])
             working = "both"
@@ -185,9 +199,17 @@ def _reps(
                 flex[loaded < 0.95] = -np.inf
         deepest = int(idx[int(np.argmax(flex))])
         st = states[deepest]
-        labels = [f"valgus {s}" for s in SIDES if st.swing.get(s, 0.0) >= VALGUS_LABEL_SWING_DEG]
+        swing = {s: st.swing.get(s, 0.0) for s in SIDES}
+        peak_frames: dict[str, int] = {}
+        if p.valgus_timing != "bottom":
+            # The swing peaks away from the deepest frame: label the rep by its largest swing.
+            for s in SIDES:
+                sw = np.array([states[i].swing.get(s, 0.0) for i in idx])
+                peak_frames[s] = int(idx[int(np.argmax(sw))])
+                swing[s] = float(sw.max())
+        labels = [f"valgus {s}" for s in SIDES if swing[s] >= VALGUS_LABEL_SWING_DEG]
         # Pelvis and trunk labels from the 3D truth at the deepest frame.
-        if p.exercise != "squat" and (series[f"{p.side}_pelvic_drop_deg"][deepest] or 0) >= DROP_LABEL_DEG:
+        if not bilateral and (series[f"{p.side}_pelvic_drop_deg"][deepest] or 0) >= DROP_LABEL_DEG:
             labels.append(f"pelvic drop (stance {p.side})")
         for s in SIDES:
             if (series[f"{s}_trunk_lean_deg"][deepest] or 0) >= LEAN_LABEL_DEG:
@@ -197,19 +219,22 @@ def _reps(
             for key in series
             if key not in ("frame", "time_s")
         }
-        out.append(
-            {
-                "rep": k,
-                "start_frame": start,
-                "deepest_frame": deepest,
-                "end_frame": end,
-                "exercise": p.exercise,
-                "working_leg": working,
-                "labels": labels or ["good"],
-                "knee_swing_deg": {s: _r(st.swing.get(s, 0.0)) for s in SIDES},
-                "at_deepest": at_deepest,
-            }
-        )
+        rep: dict[str, Any] = {
+            "rep": k,
+            "start_frame": start,
+            "deepest_frame": deepest,
+            "end_frame": end,
+            "exercise": p.exercise,
+            "working_leg": working,
+            "labels": labels or ["good"],
+            "knee_swing_deg": {s: _r(swing[s]) for s in SIDES},
+            "at_deepest": at_deepest,
+        }
+        if peak_frames:
+            rep["valgus_peak_frame"] = peak_frames
+        if partial:
+            rep["partial"] = True
+        out.append(rep)
     return out
 
 

@@ -100,13 +100,15 @@ class ArmAngles:
     elbow_flexion: float = 15.0
 
 
-#: Arm presets (degrees). "crossed": hands on the opposite shoulders; "hips": hands on the hips.
+#: Arm presets (degrees). "crossed": hands on the opposite shoulders; "hips": hands on the hips;
+#: "overhead": arms straight up; "behind_head": hands clasped behind the head, elbows out.
 ARM_PRESETS: dict[str, ArmAngles] = {
     "sides": ArmAngles(5.0, 12.0, 0.0, 15.0),
     "forward": ArmAngles(85.0, 8.0, 0.0, 5.0),
     "crossed": ArmAngles(40.0, 5.0, 80.0, 125.0),
     "hips": ArmAngles(-10.0, 45.0, 40.0, 95.0),
     "overhead": ArmAngles(165.0, 20.0, 0.0, 5.0),
+    "behind_head": ArmAngles(20.0, 150.0, -90.0, 125.0),
 }
 
 
@@ -123,6 +125,9 @@ class LegTarget:
     swing_deg: float = 0.0  # + = knee medially about the hip-ankle axis
     foot_rotation: F64 | None = None  # world rotation of the foot; None = follow the shank
     knee_forward: F64 | None = None  # reference direction for swing 0 (default: foot forward)
+    #: Femoral rotation about the thigh's long axis, + = internal; the hip, knee and ankle centres
+    #: and the shank do not move (the tibia stays with the foot, the knee joint takes the twist).
+    thigh_rotation_deg: float = 0.0
 
 
 @dataclass
@@ -240,6 +245,10 @@ def pose_body(body: BodyModel, pose: BodyPose, rig: Rig | None = None) -> PosedB
         )
         knees[side] = knee
         thigh = _frame(normal, hips[side] - knee)
+        if leg.thigh_rotation_deg:
+            # About the thigh's own long axis (y); internal rotation turns the anterior axis
+            # medially: toward -X for the left leg, +X for the right.
+            thigh = thigh @ ry(-side_sign(side) * leg.thigh_rotation_deg)
         # The ankle may fall short of an unreachable target: aim the shank at the target anyway.
         shank = _frame(normal, knee - leg.ankle)
         frames[f"{side}_thigh"] = thigh
