@@ -540,7 +540,7 @@ def test_benchmark_main_grids_unchanged_and_new_grids_apart():
     # do not overlap them, and the held-out split uses only the bodies no other grid uses.
     from valgus_tools.bench.accuracy import grid
 
-    committed = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.json").read_text())
+    committed = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.json").read_text())
     assert [c.name for c in grid("full")] == [r["name"] for r in committed["clips"]]
     assert [c.name for c in grid("regression")] == [r["name"] for r in committed["regression"]["clips"]]
     main_bodies = {c.body for k in ("full", "quick", "regression", "variants") for c in grid(k)}
