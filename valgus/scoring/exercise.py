@@ -95,6 +95,14 @@ def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
         return None  # hips rose without a foot on a step: not a step-up
     lead = lead or "left"
     deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc)
+    if exercise is None:
+        # the trailing foot pushes off from the floor: it is on the floor line before the loaded
+        # frame. Without that, both feet read "up" (the floor line was set by a foot placed
+        # forward, lower in the picture: a lunge's standing frames read as a rise onto a step).
+        trail = metrics[f"{other_side(lead)}_foot_raise"][start : deepest + 1]
+        with np.errstate(invalid="ignore"):
+            if not (trail < rc.foot_lift).any():
+                return None
     t = metrics["time_s"]
     rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end, float(rep.depth), rep.partial)
     return rep, "step_up", lead
