@@ -143,7 +143,7 @@ class LiveScorer:
         m = compute_metrics(
             track1, width=self.info.width, height=self.info.height, leg_scale=self._leg.p90(),
             min_visibility=cfg.pose.min_visibility, raw=raw1, structure=struct1,
-            min_thigh_fraction=cfg.measure.min_thigh_fraction,
+            min_thigh_fraction=cfg.measure.min_thigh_fraction, hip_ir_max_error_deg=cfg.measure.hip_ir_max_error_deg,
             thigh_ref={s: self._thigh[s].p90() for s in SIDES}, floor_y=self._floor.p90(),
         )
         row: dict[str, float] = {k: v[0] for k, v in m.items()}

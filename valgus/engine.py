@@ -131,6 +131,7 @@ def analyze_track(
     metrics = compute_metrics(
         track, width=info.width, height=info.height, min_visibility=config.pose.min_visibility, raw=raw,
         structure=structure, min_thigh_fraction=config.measure.min_thigh_fraction,
+        hip_ir_max_error_deg=config.measure.hip_ir_max_error_deg,
     )
     timer.add("metrics", time.perf_counter() - t0)
     return track, metrics

@@ -33,8 +33,8 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "{side}_knee_medial_offset": ("leg lengths", "knee offset from the foot centre along the pelvis axis, + = medial to the foot"),
     "{side}_pelvic_drop_deg": ("deg", "pelvis tilt, + = the other side is lower (contralateral drop if this is the stance leg)"),
     "{side}_trunk_lean_deg": ("deg", "lateral trunk lean, + = towards this leg's side"),
-    "{side}_hip_internal_rotation_deg": ("deg", "ESTIMATED hip internal rotation from 3D world landmarks, + = internal"),
-    "{side}_hip_ir_confidence": ("0-1", "how far to trust the hip rotation estimate (0 = not at all)"),
+    "{side}_hip_internal_rotation_deg": ("deg", "hip internal rotation, + = internal; EMPTY unless its measured error in this frame's condition is within measure.hip_ir_max_error_deg (never so far: not measurable from one camera, docs/hip_rotation.md)"),
+    "{side}_hip_ir_error_deg": ("deg", "measured error (90th percentile, rendered truth) of the one-camera hip rotation estimate at this knee flexion: why the value above is withheld"),
     "{side}_heel_rise": ("leg lengths", "heel height above the toe in the image (+ = heel higher); its rise from standing is the heel-lift foot sign"),
     "{side}_ankle_lift": ("leg lengths", "how much higher this ankle is than the other in the image (+ = this foot raised)"),
     "{side}_foot_raise": ("leg lengths", "height of this ankle above the floor line (the clip's lowest ankle level)"),
@@ -108,6 +108,7 @@ def compute_metrics(
     raw: PoseTrack | None = None,
     structure: PoseTrack | None = None,
     min_thigh_fraction: float = 0.3,
+    hip_ir_max_error_deg: float = 5.0,
     thigh_ref: dict[str, float] | None = None,
     floor_y: float | None = None,
 ) -> dict[str, np.ndarray]:
@@ -160,9 +161,11 @@ def compute_metrics(
             world[:, L["hip"]], world[:, L["knee"]], world[:, L["ankle"]], world[:, L["other_hip"]],
             side_sign=side_sign,
         )
-        out[f"{s}_hip_internal_rotation_deg"] = ir
+        err = hip_ir_error_deg(flex3)
+        with np.errstate(invalid="ignore"):
+            out[f"{s}_hip_internal_rotation_deg"] = np.where(err <= hip_ir_max_error_deg, ir, np.nan)
+        out[f"{s}_hip_ir_error_deg"] = err
         vis = np.min(track.visibility[:, [L["hip"], L["knee"], L["ankle"]]], axis=1)
-        out[f"{s}_hip_ir_confidence"] = hip_ir_confidence(flex3, vis)
         out[f"{s}_heel_rise"] = (xy[:, L["toe"], 1] - xy[:, L["heel"], 1]) / scale
         out[f"{s}_ankle_lift"] = (xy[:, O["ankle"], 1] - ankle[:, 1]) / scale
         out[f"{s}_visibility"] = vis
@@ -229,18 +232,29 @@ def balance(xy: FloatArray) -> FloatArray:
     return np.where(np.abs(den) > hip_w / 3.0, b, np.nan)
 
 
-def hip_ir_confidence(knee_flexion_deg: FloatArray, visibility: FloatArray) -> FloatArray:
-    """Confidence in the hip-rotation estimate, 0-1.
+#: Measured error of the one-camera hip internal rotation estimate (MediaPipe world landmarks:
+#: the knee's flexion axis against the pelvis axis, about the femur) against the rendered 3D
+#: truth, by 3D knee flexion: ``(from_deg, to_deg, MAE, P90)`` in degrees. Variants grid, 32
+#: clips, working legs (benchmarks/hip_rotation.json, docs/hip_rotation.md). Published
+#: differences between people with patellofemoral pain and controls are a few degrees, so a
+#: value whose error is larger cannot show them. Femoral rotation that leaves the hip, knee and
+#: ankle centres in place is invisible to any landmark estimate (the error grows to 7-24 deg).
+HIP_IR_MEASURED_ERROR: Final[tuple[tuple[float, float, float, float], ...]] = (
+    (0.0, 30.0, 16.8, 33.5),
+    (30.0, 60.0, 14.0, 24.7),
+    (60.0, 180.0, 11.9, 23.2),
+)
 
-    The estimate needs a bent knee (the flexion axis of a straight leg is undefined): the factor
-    rises linearly from 0 at 20 degrees of knee flexion to 1 at 45 degrees. It is multiplied by the
-    leg's lowest landmark visibility and capped at 0.6, because the transverse plane is the weakest
-    in every markerless system (OpenCap transverse CMC 0.51-0.60; RESEARCH.md): even a perfect view
-    does not make one camera's hip rotation a measurement.
-    """
-    flex = np.clip((np.asarray(knee_flexion_deg) - 20.0) / 25.0, 0.0, 1.0)
-    conf = 0.6 * flex * np.clip(np.asarray(visibility), 0.0, 1.0)
-    return np.where(np.isnan(knee_flexion_deg), 0.0, conf)
+
+def hip_ir_error_deg(knee_flexion_deg: FloatArray) -> FloatArray:
+    """The measured 90th-percentile error of the hip rotation estimate at this knee flexion
+    (:data:`HIP_IR_MEASURED_ERROR`); NaN where the flexion is unknown."""
+    flex = np.asarray(knee_flexion_deg, dtype=np.float64)
+    out = np.full(flex.shape, np.nan)
+    for lo, hi, _mae, p90 in HIP_IR_MEASURED_ERROR:
+        with np.errstate(invalid="ignore"):
+            out[(flex >= lo) & (flex < hi)] = p90
+    return out
 
 
 def quality_flags(track: PoseTrack, *, width: int, height: int, min_visibility: float = 0.5) -> np.ndarray:

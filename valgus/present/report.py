@@ -100,6 +100,7 @@ def report_text(analysis: Analysis) -> str:
         "  stance leg. pelvis is for information only: the pose model's hip landmarks follow about",
         "  5-15 % of a true drop (docs/accuracy.md), so it never decides the verdict.",
         "  Measurement uncertainty is about +-6 deg on FPPA (SEM 3 deg + pipeline error 3 deg).",
+        "  No hip internal rotation is given: " + words.HIP_ROTATION_WITHHELD.split(": ", 1)[1],
         "  This is a movement screen, not a diagnosis.",
     ]
     return "\n".join(out) + "\n"

@@ -29,6 +29,18 @@ def camera_dict(cam: CameraCheck) -> dict[str, Any]:
     }
 
 
+def hip_rotation_dict(config: Config | None) -> dict[str, Any]:
+    """Whether hip internal rotation is reported, and the measured error that decides it."""
+    from valgus.kinematics.metrics import HIP_IR_MEASURED_ERROR
+
+    limit = (config or Config()).measure.hip_ir_max_error_deg
+    bands = [{"knee_flexion_deg": [lo, hi], "mae_deg": mae, "p90_error_deg": p90, "reported": p90 <= limit}
+             for lo, hi, mae, p90 in HIP_IR_MEASURED_ERROR]
+    reported = any(b["reported"] for b in bands)
+    return {"reported": reported, "max_error_deg": limit, "measured_error": bands,
+            "reason": None if reported else words.HIP_ROTATION_WITHHELD}
+
+
 def clip_dict(result: ClipResult, config: Config | None = None) -> dict[str, Any]:
     """``reps.json``: the verdict with its reasons and findings, the camera check, the baseline,
     the per-leg summary and every rep with its values and flags."""
@@ -41,6 +53,7 @@ def clip_dict(result: ClipResult, config: Config | None = None) -> dict[str, Any
         "camera": camera_dict(result.camera),
         "baseline": result.baseline,
         "legs": [asdict(x) for x in result.legs],
+        "hip_internal_rotation": hip_rotation_dict(config),
         "reps": [asdict(r) for r in result.reps],
     }
     if config is not None:

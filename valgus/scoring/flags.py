@@ -20,7 +20,7 @@ from valgus.temporal.reps import Rep
 
 #: Per-leg metrics summarised for each rep (value at the deepest frame, peak, standing, change).
 REP_METRICS = ("fppa_deg", "hip_adduction_deg", "knee_medial_offset", "pelvic_drop_deg", "trunk_lean_deg",
-               "knee_flexion_deg", "hip_internal_rotation_deg", "hip_ir_confidence")
+               "knee_flexion_deg", "hip_internal_rotation_deg")
 
 # Reported uncertainty of values that are not FPPA (not thresholds: they change no category).
 TRUNK_LEAN_EXTRA_BAND_DEG = 2.0  # trunk lean: SEM plus 2 deg for the shoulder landmarks
