@@ -153,10 +153,10 @@ class MeasureConfig:
     # A thigh shorter in the image than this fraction of its standing length points at the camera
     # (deep squats, pistols): FPPA and 2D hip adduction are then noise and left empty.
     min_thigh_fraction: float = 0.3
-    # Hip internal rotation is reported only where its measured error (90th percentile against
-    # rendered 3D truth, valgus.kinematics.metrics.HIP_IR_MEASURED_ERROR) is within this many
-    # degrees: the effect it would show (patellofemoral pain vs controls) is a few degrees. The
-    # measured error is 23-34 deg at every knee flexion, so no value is reported (issue 16).
+    # Hip internal rotation is reported only where its typical measured error (mean absolute,
+    # against rendered 3D truth, valgus.kinematics.metrics.HIP_IR_MEASURED_ERROR) is within this
+    # many degrees: the effect it would show (patellofemoral pain vs controls) is a few degrees.
+    # The measured error is 7-14 deg (P90 10-28) at every knee flexion: no value is reported.
     hip_ir_max_error_deg: float = 5.0
 
     def __post_init__(self) -> None:

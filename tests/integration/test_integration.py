@@ -166,12 +166,13 @@ def test_same_numbers_from_cli_and_batch(tmp_path):
     assert main(["batch", str(SAMPLES / name), "-o", str(tmp_path / "b"), "-q"]) == 3
 
 
-def test_hip_rotation_is_withheld_and_its_stated_error_holds(clip):
-    """Issue 16: no hip internal rotation value is reported (its measured error is beyond the
-    5-deg limit at every knee flexion), frames.csv says how large that error is; and if a user
-    raises the limit, the estimate's error on this rendered clip stays inside the stated band
-    (a 90th percentile: at least 80 % of the working legs' frames within it)."""
-    from valgus.config import Config, override
+def test_hip_rotation_is_withheld_because_its_error_exceeds_the_effect(clip):
+    """Issue 16: no hip internal rotation value is reported, frames.csv says how large the
+    estimate's typical error is (> 5 deg everywhere), and on this rendered clip the estimate,
+    if it were shown, would indeed be off by more than 5 deg on most of the working legs' frames
+    in the reps: the reason for withholding holds here too. (If the estimate ever got good
+    enough, this test fails and the value should be reported.)"""
+    from valgus.config import override
     from valgus.engine import analyze_track
 
     a = analysed(clip["clip"])
@@ -184,17 +185,15 @@ def test_hip_rotation_is_withheld_and_its_stated_error_holds(clip):
     _, m2 = analyze_track(a.track_raw, a.info, cfg)
     f = clip["frames"]
     idx = np.searchsorted(np.asarray(f["frame"]), m2["frame"])
-    within, total = 0, 0
+    errors = []
     for r in clip["reps"]:
         legs = ("left", "right") if r["working_leg"] == "both" else (r["working_leg"],)
         rows = (m2["frame"] >= r["start_frame"]) & (m2["frame"] <= r["end_frame"])
         for s in legs:
             est = m2[f"{s}_hip_internal_rotation_deg"][rows]
             tru = np.asarray(f[f"{s}_hip_internal_rotation_deg"], float)[idx[rows]]
-            band = m2[f"{s}_hip_ir_error_deg"][rows]
-            ok = np.isfinite(est) & np.isfinite(tru) & np.isfinite(band)
-            within += int((np.abs(est - tru)[ok] <= band[ok]).sum())
-            total += int(ok.sum())
-    if total < 10:
+            ok = np.isfinite(est) & np.isfinite(tru)
+            errors.extend(np.abs(est - tru)[ok])
+    if len(errors) < 10:
         pytest.skip("too few frames with a hip rotation estimate")
-    assert within / total >= 0.8, f"{within}/{total} frames inside the stated band"
+    assert np.median(errors) > 5.0, f"median error {np.median(errors):.1f} deg: the estimate may be reportable"

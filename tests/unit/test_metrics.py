@@ -142,9 +142,10 @@ def test_world_metrics_flexion_and_withheld_hip_rotation() -> None:
     np.testing.assert_allclose(m["left_knee_flexion_deg"], 30.0)
     np.testing.assert_allclose(m["right_knee_flexion_deg"], 60.0)
     # the estimate is exact here (geometry tests), but its measured error on rendered bodies is
-    # 23-34 deg (P90), far beyond the 5-deg limit: withheld, with the error that decides it
+    # 7-14 deg on average, beyond the 5-deg limit: withheld, with the error that decides it
     assert np.isnan(m["left_hip_internal_rotation_deg"]).all() and np.isnan(m["right_hip_internal_rotation_deg"]).all()
-    assert set(np.unique(m["left_hip_ir_error_deg"])) <= {33.5, 24.7, 23.2}
+    np.testing.assert_allclose(m["left_hip_ir_error_deg"], 14.4)  # 30 deg: the 30-60 band
+    np.testing.assert_allclose(m["right_hip_ir_error_deg"], 7.0)  # 60 deg: the 60+ band
     # a limit above the measured error reports the value (the estimate itself is right)
     m2 = compute_metrics(track, width=W, height=H, hip_ir_max_error_deg=40.0)
     np.testing.assert_allclose(m2["left_hip_internal_rotation_deg"], 10.0, atol=1e-7)

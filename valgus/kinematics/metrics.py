@@ -34,7 +34,7 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "{side}_pelvic_drop_deg": ("deg", "pelvis tilt, + = the other side is lower (contralateral drop if this is the stance leg)"),
     "{side}_trunk_lean_deg": ("deg", "lateral trunk lean, + = towards this leg's side"),
     "{side}_hip_internal_rotation_deg": ("deg", "hip internal rotation, + = internal; EMPTY unless its measured error in this frame's condition is within measure.hip_ir_max_error_deg (never so far: not measurable from one camera, docs/hip_rotation.md)"),
-    "{side}_hip_ir_error_deg": ("deg", "measured error (90th percentile, rendered truth) of the one-camera hip rotation estimate at this knee flexion: why the value above is withheld"),
+    "{side}_hip_ir_error_deg": ("deg", "typical error (mean absolute, rendered 3D truth) of the one-camera hip rotation estimate at this knee flexion: why the value above is withheld"),
     "{side}_heel_rise": ("leg lengths", "heel height above the toe in the image (+ = heel higher); its rise from standing is the heel-lift foot sign"),
     "{side}_ankle_lift": ("leg lengths", "how much higher this ankle is than the other in the image (+ = this foot raised)"),
     "{side}_foot_raise": ("leg lengths", "height of this ankle above the floor line (the clip's lowest ankle level)"),
@@ -234,26 +234,27 @@ def balance(xy: FloatArray) -> FloatArray:
 
 #: Measured error of the one-camera hip internal rotation estimate (MediaPipe world landmarks:
 #: the knee's flexion axis against the pelvis axis, about the femur) against the rendered 3D
-#: truth, by 3D knee flexion: ``(from_deg, to_deg, MAE, P90)`` in degrees. Variants grid, 32
-#: clips, working legs (benchmarks/hip_rotation.json, docs/hip_rotation.md). Published
-#: differences between people with patellofemoral pain and controls are a few degrees, so a
-#: value whose error is larger cannot show them. Femoral rotation that leaves the hip, knee and
-#: ankle centres in place is invisible to any landmark estimate (the error grows to 7-24 deg).
+#: truth, by the product's own 3D knee flexion: ``(from_deg, to_deg, MAE, P90)`` in degrees,
+#: working legs inside reps, variants grid without femoral rotation (docs/hip_rotation.md;
+#: tools/valgus_tools/bench/hip_rotation.py). Single clips were off by far more (a rendered
+#: single-leg squat: median 24-29 deg, up to 38), and femoral rotation that leaves the hip, knee
+#: and ankle centres in place is invisible to any landmark estimate. Published differences
+#: between people with patellofemoral pain and controls are a few degrees: not measurable here.
 HIP_IR_MEASURED_ERROR: Final[tuple[tuple[float, float, float, float], ...]] = (
-    (0.0, 30.0, 16.8, 33.5),
-    (30.0, 60.0, 14.0, 24.7),
-    (60.0, 180.0, 11.9, 23.2),
+    (0.0, 30.0, 14.4, 27.8),
+    (30.0, 60.0, 14.3, 21.9),
+    (60.0, 180.0, 7.0, 10.2),
 )
 
 
 def hip_ir_error_deg(knee_flexion_deg: FloatArray) -> FloatArray:
-    """The measured 90th-percentile error of the hip rotation estimate at this knee flexion
-    (:data:`HIP_IR_MEASURED_ERROR`); NaN where the flexion is unknown."""
+    """The typical (mean absolute) error of the hip rotation estimate measured on the rendered
+    grid at this knee flexion (:data:`HIP_IR_MEASURED_ERROR`); NaN where the flexion is unknown."""
     flex = np.asarray(knee_flexion_deg, dtype=np.float64)
     out = np.full(flex.shape, np.nan)
-    for lo, hi, _mae, p90 in HIP_IR_MEASURED_ERROR:
+    for lo, hi, mae, _p90 in HIP_IR_MEASURED_ERROR:
         with np.errstate(invalid="ignore"):
-            out[(flex >= lo) & (flex < hi)] = p90
+            out[(flex >= lo) & (flex < hi)] = mae
     return out
 
 

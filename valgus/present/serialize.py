@@ -34,7 +34,7 @@ def hip_rotation_dict(config: Config | None) -> dict[str, Any]:
     from valgus.kinematics.metrics import HIP_IR_MEASURED_ERROR
 
     limit = (config or Config()).measure.hip_ir_max_error_deg
-    bands = [{"knee_flexion_deg": [lo, hi], "mae_deg": mae, "p90_error_deg": p90, "reported": p90 <= limit}
+    bands = [{"knee_flexion_deg": [lo, hi], "mae_deg": mae, "p90_error_deg": p90, "reported": mae <= limit}
              for lo, hi, mae, p90 in HIP_IR_MEASURED_ERROR]
     reported = any(b["reported"] for b in bands)
     return {"reported": reported, "max_error_deg": limit, "measured_error": bands,

@@ -25,9 +25,9 @@ PLAN_STAGES = ("activation", "strength", "function")
 #: Why no hip internal rotation value is reported (issue 16; docs/hip_rotation.md).
 HIP_ROTATION_WITHHELD = (
     "hip internal rotation: not measurable from one camera in this view. Against rendered 3D "
-    "truth the one-camera estimate was off by up to 23-34 deg (90th percentile) at every knee "
-    "flexion, while people with and without patellofemoral pain differ by a few degrees; a femur "
-    "turning about its own axis does not move the landmarks at all. The 2D hip adduction is "
+    "truth the one-camera estimate was off by 7-14 deg on average at every knee flexion (single "
+    "clips by 25-30 deg), while people with and without patellofemoral pain differ by a few "
+    "degrees; a femur turning about its own axis does not move the landmarks at all. The 2D hip adduction is "
     "reported instead: its change from standing followed the true 3D adduction within about 2 deg "
     "in squats and single-leg squats (r 0.79-0.93).")
 
