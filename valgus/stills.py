@@ -75,7 +75,7 @@ def read_frames(path: str | Path, indices: Iterable[int]) -> dict[int, np.ndarra
     if not want:
         return out
     last = max(want)
-    with VideoSource(path, prefetch=0) as src:
+    with VideoSource(path, prefetch=0, only=want) as src:
         for fr in src:
             if fr.index in want:
                 out[fr.index] = fr.image

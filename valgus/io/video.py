@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from fractions import Fraction
@@ -205,6 +205,8 @@ class VideoSource:
             pose adapter, which scales by ``VideoInfo`` size).
         threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, then automatic: see
             :data:`ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
+        only: if set, yield only the frames with these indices (the others are still decoded,
+            as later frames need them, but not converted to RGB); used for the report's stills.
 
     Damaged streams are decoded as far as possible: undecodable packets are skipped and counted
     in :attr:`stats`; media time keeps the true timestamps, so gaps show as gaps.
@@ -219,6 +221,7 @@ class VideoSource:
         max_fps: float | None = None,
         max_side: int | None = None,
         threads: int | None = None,
+        only: Collection[int] | None = None,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
@@ -238,6 +241,7 @@ class VideoSource:
         self.stride = stride
         self.max_fps = max_fps
         self.max_side = max_side
+        self.only = frozenset(only) if only is not None else None
         st = self._stream
         start_t = float(st.start_time * st.time_base) if st.start_time is not None and st.time_base else 0.0
         c_start = self._container.start_time / 1_000_000 if self._container.start_time is not None else start_t
@@ -344,6 +348,8 @@ class VideoSource:
             if min_dt and t - last_kept_t < min_dt - 1e-6:
                 continue
             last_kept_t = t
+            if self.only is not None and n not in self.only:
+                continue
             if self._out_size is not None:
                 img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1])
             else:
