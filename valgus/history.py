@@ -216,7 +216,10 @@ class HistoryStore:
                                    f"{SCHEMA_VERSION}); upgrade valgus or pass --history PATH")
             if version < SCHEMA_VERSION:
                 self._write(self._create)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, disk full, ...
+            self._db.close()
+            raise HistoryError(f"{self.path}: cannot use the history database ({exc})") from exc
+        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
             self._db.close()
             raise HistoryError(f"{self.path}: not a valgus history database, or damaged ({exc}); move it aside "
                                "to start a new one, or pass --history PATH") from exc

@@ -133,8 +133,8 @@ ML, MR, MT, MB = 44, 10, 26, 34
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values covering ``[lo, hi]`` (steps of 1, 2, 2.5 or 5 times a power
-    of ten). ``lo == hi`` gives that one value."""
+    """About ``n`` round tick values inside ``[lo, hi]`` (the step of 1, 2 or 5 times a power of ten
+    nearest to ``(hi - lo) / n``). ``lo == hi`` gives that one value."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
     if hi < lo:
@@ -143,7 +143,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         return [lo]
     raw = (hi - lo) / max(1, n)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    step = min((s * mag for s in (1, 2, 5, 10)), key=lambda st: abs(math.log(st / raw)))
     start = math.ceil(lo / step - 1e-9) * step
     out = []
     v = start
