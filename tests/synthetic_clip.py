@@ -68,6 +68,6 @@ def squat_video(folder: Path, name: str = "squat.mp4") -> Path:
 
 
 def squat_analysis(folder: Path, missing: tuple[int, ...] = ()):  # -> valgus.Analysis
-    from valgus.pipeline import analyze_video
+    from valgus.engine import analyze_video
 
     return analyze_video(squat_video(folder), estimator=SquatEstimator(missing))

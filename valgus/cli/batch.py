@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from valgus.cli.history import check_date, record_history
 from valgus.config import Config
 from valgus.engine import Analysis, analyze_video
 from valgus.errors import OutputExistsError, UsageError, ValgusError
@@ -73,6 +74,7 @@ def batch_row(video: Path, a: Analysis | None, error: str, seconds: float) -> di
 
 def run_batch(args: argparse.Namespace, cfg: Config) -> int:
     vids = collect_videos(args.inputs)
+    check_date(args)
     root = Path(args.outdir)
     table = root / "summary.csv"
     if table.exists() and not args.force:
@@ -97,6 +99,7 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
             a = analyze_video(video, cfg, allow_download=args.download_model, progress=not args.quiet,
                               exercise=args.exercise)
             write_outputs(a, out, write_video=args.video, progress=not args.quiet)
+            record_history(a, args)
         except ValgusError as exc:
             err = str(exc)
             log.warning("%s: %s", video.name, exc)

@@ -1,4 +1,4 @@
-"""The ``valgus`` command: ``analyze``, ``batch`` and ``live``. Parses flags, builds a config and
+"""The ``valgus`` command: ``analyze``, ``batch``, ``live`` and ``history``. Parses flags, builds a config and
 calls library functions; never prints a traceback for a user's mistake.
 
 Exit codes: 0 ok, 1 analysis failed, 2 usage error, 3 output exists (``--force``), 130 interrupted.
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.quiet, args.verbose)
     try:
         if args.command == "history":
-            from valgus.commands import run_history
+            from valgus.cli.history import run_history
 
             return run_history(args, load_config(args.config))
         cfg = config_from_args(args)

@@ -4,7 +4,7 @@ Contents, top to bottom: the verdict and its reasons in plain words (with the pl
 were found, and the screening note); left vs right per exercise ("within noise" inside the
 smallest detectable difference); the rep table; per metric, the left and right leg against time
 with reps shaded, the threshold and its uncertainty band, each rep's judged value and peak
-marked (:mod:`valgus.svgplot`); a still of each rep's worst frame (:mod:`valgus.stills`); the
+marked (:mod:`valgus.present.svgplot`); a still of each rep's worst frame (:mod:`valgus.present.stills`); the
 annotated video; camera-check findings with their fixes, frames without a person, the model and
 the configuration.
 
@@ -32,18 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from valgus import svgplot as sp
 from valgus.landmarks import SIDES
+from valgus.present import svgplot as sp
+from valgus.present import words
+from valgus.present.serialize import notices
 
 log = logging.getLogger(__name__)
 
 #: Largest annotated video embedded into the page (bytes); larger ones are linked.
 EMBED_VIDEO_MAX_BYTES = 16 * 1024 * 1024
-
-
-def _result(a: Any) -> Any:
-    """The clip result of an analysis (``a.result`` after the restructure, ``a.reps`` before)."""
-    return getattr(a, "result", None) or a.reps
 
 
 # ----------------------------------------------------------------------------------------------
@@ -56,10 +53,7 @@ VERDICT_HEADLINE = {
     "cannot assess": ("na", "This video cannot be assessed"),
 }
 CATEGORY_WORD = {"none": "ok", "borderline": "borderline", "mild": "mild", "marked": "marked", "na": "n/a"}
-SCREENING_NOTE = (
-    "This is a movement screen, not a diagnosis. See a physiotherapist or doctor if you have knee "
-    "or hip pain, swelling or giving way."
-)
+SCREENING_NOTE = words.STRENGTH_PLAN["note"]
 
 
 def _n(v: float, fmt: str = "{:+.1f}") -> str:
@@ -174,17 +168,17 @@ def verdict_section(res: Any) -> str:
     cls, headline = VERDICT_HEADLINE.get(res.verdict, ("na", res.verdict))
     out = [f'<section class="verdict {cls}" id="verdict"><p class="vlabel">Verdict: '
            f'<b class="vword">{escape(res.verdict)}</b></p><h2>{escape(headline)}</h2><ul class="reasons">']
-    out += [f"<li>{escape(r)}</li>" for r in res.reasons]
+    out += [f"<li>{escape(r)}</li>" for r in words.reasons(res)]
     out.append("</ul>")
-    if res.plan:
+    plan = words.plan(res)
+    if plan:
         out.append('<div class="plan" id="plan"><h3>What to do: hip strengthening, 3 sessions a week for '
                    "6-8 weeks</h3><dl>")
-        for k in ("activation", "strength", "function"):
-            if res.plan.get(k):
-                out.append(f"<dt>{escape(k.capitalize())}</dt><dd>{escape('; '.join(res.plan[k]))}</dd>")
+        for k in words.PLAN_STAGES:
+            if plan.get(k):
+                out.append(f"<dt>{escape(k.capitalize())}</dt><dd>{escape('; '.join(plan[k]))}</dd>")
         out.append("</dl></div>")
-    note = (res.plan or {}).get("note") or SCREENING_NOTE
-    out.append(f'<p class="note">{escape(note)}</p></section>')
+    out.append(f'<p class="note">{escape(SCREENING_NOTE)}</p></section>')
     return "".join(out)
 
 
@@ -326,10 +320,11 @@ def plots_section(a: Any, res: Any) -> str:
 
 
 def stills_section(a: Any, res: Any) -> str:
-    from valgus.stills import encode_jpeg, leg_still, read_frames, worst_frame
+    from valgus.present.overlay import knee_marks
+    from valgus.present.stills import encode_jpeg, leg_still, read_frames, worst_frame
 
     reps = res.reps
-    if not reps:
+    if not reps or a.info.source != "file":  # a live camera: no frames to go back to
         return ""
     m = a.metrics
     worst = {r.number: worst_frame(m, r) for r in reps}
@@ -348,7 +343,9 @@ def stills_section(a: Any, res: Any) -> str:
         row = int(np.searchsorted(frames, f))
         xy = a.track.xy[row]
         vals = {f"{s}_fppa_deg": float(m[f"{s}_fppa_deg"][row]) for s in SIDES}
-        jpg = base64.b64encode(encode_jpeg(leg_still(img, xy, vals))).decode("ascii")
+        knees = knee_marks({k: float(m[k][row]) for k in m if k != "flags"}, r.exercise, res.baseline,
+                           a.config.thresholds)
+        jpg = base64.b64encode(encode_jpeg(leg_still(img, xy, knees))).decode("ascii")
         legs = list(SIDES) if r.working_leg == "both" else [r.working_leg]
         vals_txt = ", ".join(f"{s} FPPA {_n(vals[f'{s}_fppa_deg'])}" for s in legs)
         at = "the deepest frame" if f == r.frame_deepest else f"{float(m['time_s'][row]) - r.t_deepest:+.2f} s from the deepest"
@@ -398,9 +395,9 @@ def camera_section(a: Any, res: Any) -> str:
     yaw = f" (about {cam.yaw_deg:.0f} deg from frontal)" if np.isfinite(cam.yaw_deg) else ""
     ok = "supports a frontal-plane verdict" if cam.ok else "does not support a frontal-plane verdict"
     items = [f"<li>View: <b>{escape(cam.view)}</b>{escape(yaw)}; it {ok}.</li>"]
-    items += [f'<li class="bad">{escape(r)}</li>' for r in cam.reasons]
-    items += [f'<li class="fix">Fix: {escape(f)}</li>' for f in cam.fixes]
-    items += [f'<li class="warn">{escape(w)}</li>' for w in list(a.warnings) + list(cam.warnings)]
+    for problem, fix in zip(words.camera_reasons(cam), words.camera_fixes(cam)):
+        items.append(f'<li class="bad">{escape(problem)}<br><span class="fix">Fix: {escape(fix)}</span></li>')
+    items += [f'<li class="warn">{escape(w)}</li>' for w in notices(a)]
     det = np.asarray(a.track_raw.detected)
     n, k = len(det), int(det.sum())
     if k < n:
@@ -478,7 +475,7 @@ figcaption { font-size: .9rem; margin-bottom: 4px; }
 .still img { width: 100%; height: auto; border-radius: 6px; display: block; background: #222; }
 .still figcaption { font-size: .8rem; margin-top: 4px; }
 video { display: block; margin: 0 auto; max-width: 100%; max-height: 75vh; background: #000; border-radius: 6px; }
-li.bad { color: var(--bad); } li.fix { color: #0b6b2b; } li.warn { color: #8a5a00; }
+li.bad { color: var(--bad); } .fix { color: #0b6b2b; } li.warn { color: #8a5a00; }
 pre { white-space: pre-wrap; font-size: .8rem; background: #f6f6f6; padding: 8px; border-radius: 6px; }
 .legend { font-size: .8rem; color: #555; }
 .warnbox { background: #fff4e0; border-radius: 6px; padding: 6px 10px; color: #8a5a00; }
@@ -505,7 +502,7 @@ def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int
     ``video``: the annotated video to show (embedded or linked, see the module docstring).
     """
     t0 = time.perf_counter()
-    res = _result(a)
+    res = a.result
     name = a.info.path.name if a.info.path else Path(a.source).name
     n_full = len([r for r in res.reps if not r.partial])
     header = (f"<header><h1>valgus report: {escape(name)}</h1><p>{escape(_ex(res.exercise))}, {n_full} complete "

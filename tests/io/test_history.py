@@ -1,4 +1,4 @@
-"""The history database (valgus.history), the trend over sessions, and ``valgus history``.
+"""The history database (valgus.io.history), the trend over sessions, and ``valgus history``.
 
 Three sessions of one subject with hand-computable trends; a damaged database (a clear one-line
 warning, the analysis goes on; ``valgus history`` fails with exit 1); two processes writing at
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from valgus.history import (
+from valgus.io.history import (
     ClipRecord,
     HistoryError,
     HistoryStore,
@@ -29,7 +29,7 @@ from valgus.history import (
     trends,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NAN = float("nan")
 
 
@@ -201,7 +201,7 @@ def test_analyze_goes_on_with_a_damaged_database(analysis, tmp_path, monkeypatch
     warning line. (The pose model is replaced by the synthetic clip's analysis.)"""
     from valgus.cli import main
 
-    monkeypatch.setattr("valgus.commands.analyze_video", lambda *a, **k: analysis)
+    monkeypatch.setattr("valgus.cli.analyze.analyze_video", lambda *a, **k: analysis)
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"\0garbage" * 512)
     code = main(["analyze", analysis.source, "-o", str(tmp_path / "out"), "--no-video", "--subject", "anna",
@@ -216,7 +216,7 @@ def test_analyze_goes_on_with_a_damaged_database(analysis, tmp_path, monkeypatch
 def test_analyze_stores_only_with_a_subject_and_not_with_no_history(analysis, tmp_path, monkeypatch, capsys) -> None:
     from valgus.cli import main
 
-    monkeypatch.setattr("valgus.commands.analyze_video", lambda *a, **k: analysis)
+    monkeypatch.setattr("valgus.cli.analyze.analyze_video", lambda *a, **k: analysis)
     db = tmp_path / "h.sqlite"
     base = ["analyze", analysis.source, "--no-video", "-q", "--history", str(db), "--force"]
     assert main(base + ["-o", str(tmp_path / "o1")]) == 0
@@ -226,7 +226,7 @@ def test_analyze_stores_only_with_a_subject_and_not_with_no_history(analysis, tm
     assert main(base + ["-o", str(tmp_path / "o3"), "--subject", "anna", "--date", "2026-01-05"]) == 0
     with HistoryStore(db) as h:
         (c,) = h.clips("anna")
-    assert c.date == "2026-01-05" and c.verdict == analysis.reps.verdict
+    assert c.date == "2026-01-05" and c.verdict == analysis.result.verdict
     assert {x.leg for x in c.legs} == {"left", "right"}
     assert main(base + ["-o", str(tmp_path / "o4"), "--subject", "anna", "--date", "5.1.2026"]) == 2  # usage error
 
@@ -237,7 +237,7 @@ def test_analyze_stores_only_with_a_subject_and_not_with_no_history(analysis, tm
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from valgus.history import ClipRecord, HistoryStore, LegRecord
+    from valgus.io.history import ClipRecord, HistoryStore, LegRecord
     path, who, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
     while time.time() < start_at:  # both processes start writing at the same moment
         time.sleep(0.001)

@@ -2,7 +2,7 @@
 
 :func:`worst_frame` decides which frame (pure NumPy over the per-frame metrics); :func:`read_frames`
 decodes just those frames (one pass, stops after the last one); :func:`leg_still` draws the
-overlay with :class:`valgus.annotate.Annotator`, labels each leg as the subject's own, and crops.
+overlay with :class:`valgus.present.annotate.Annotator`, labels each leg as the subject's own, and crops.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from valgus.annotate import Annotator
+from valgus.io.video import VideoSource
 from valgus.landmarks import SIDES, leg
-from valgus.video import VideoSource
+from valgus.present.annotate import Annotator, KneeMark
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,11 @@ def leg_box(xy: np.ndarray, shape: tuple[int, int], *, pad: float = 0.15, aspect
     return X0, Y0, X1, Y1
 
 
-def leg_still(image: np.ndarray, xy: np.ndarray, values: dict[str, float]) -> np.ndarray:
-    """The overlay on ``image`` (a copy), LEFT/RIGHT written under each foot (the subject's own
-    side, as the landmarks are), cropped to the legs and scaled to at most :data:`STILL_MAX_SIDE`."""
-    img = Annotator().annotate(np.ascontiguousarray(image).copy(), xy, values, [])
+def leg_still(image: np.ndarray, xy: np.ndarray, knees: dict[str, KneeMark]) -> np.ndarray:
+    """The overlay on ``image`` (a copy; ``knees``: each knee's category and label, as the
+    annotated video draws them), LEFT/RIGHT written under each foot (the subject's own side, as
+    the landmarks are), cropped to the legs and scaled to at most :data:`STILL_MAX_SIDE`."""
+    img = Annotator().annotate(np.ascontiguousarray(image).copy(), xy, knees, [])
     h, w = img.shape[:2]
     x0, y0, x1, y1 = leg_box(xy, (h, w))
     s = max(1.0, (y1 - y0) / 500.0)  # text size for the crop, not the whole frame

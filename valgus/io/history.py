@@ -167,10 +167,10 @@ def _mean(values: Iterable[float]) -> float:
 
 def clip_record(analysis: Any, subject: str, date: str) -> ClipRecord:
     """What is stored of ``analysis``: the verdict and, unless it cannot be assessed, per
-    exercise and leg the means over the complete reps (:class:`valgus.scoring.LegSummary`)."""
+    exercise and leg the means over the complete reps (:class:`valgus.scoring.results.LegSummary`)."""
     from valgus import __version__
 
-    res = getattr(analysis, "result", None) or analysis.reps
+    res = analysis.result
     legs: list[LegRecord] = []
     if res.verdict != "cannot assess":
         for x in res.legs:

@@ -1,9 +1,10 @@
-"""report.html: the plots (valgus.svgplot), the stills (valgus.stills), the page (valgus.report_html),
+"""report.html: the plots (valgus.present.svgplot), the stills (valgus.present.stills), the page (valgus.present.html),
 and the page as a browser shows it (headless Chromium; skipped when ``chromium`` is absent).
 
-Fast tests analyse a synthetic squatting figure with a fake pose estimator (tests/synthetic_clip.py:
-two squats, the second with both knees in); the slow test runs ``valgus analyze`` with the real
-model on sample_videos/squat_valgus.mp4.
+The other tests analyse a synthetic squatting figure with a fake pose estimator (tests/synthetic_clip.py:
+two squats, the second with both knees in), in seconds. Slow (a browser, or the real model): the
+synthetic report in Chromium, and ``valgus analyze`` with the real model on
+sample_videos/squat_valgus.mp4 in Chromium.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import numpy as np
 import pytest
 
 from synthetic_clip import N_FRAMES, FPS, squat_analysis
-from valgus import svgplot as sp
+from valgus.present import svgplot as sp
 from valgus.landmarks import LM
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -94,7 +95,7 @@ def test_render_maps_data_to_the_plot_area() -> None:
 
 
 def _rep(**kw):
-    from valgus.scoring import RepScore
+    from valgus.scoring.results import RepScore
 
     base = dict(number=1, exercise="squat", working_leg="both", t_start=0.0, t_deepest=0.5, t_end=1.0, frame_start=0,
                 frame_deepest=5, frame_end=10, partial=False, depth=0.3,
@@ -110,7 +111,7 @@ def _metrics(n: int = 11) -> dict[str, np.ndarray]:
 
 
 def test_worst_frame_is_the_largest_change_from_standing_near_the_bottom() -> None:
-    from valgus.stills import worst_frame
+    from valgus.present.stills import worst_frame
 
     m = _metrics()
     m["right_fppa_deg"][3] = 6.0  # right: +6 from standing at frame 3 (near the bottom)
@@ -126,7 +127,7 @@ def test_worst_frame_is_the_largest_change_from_standing_near_the_bottom() -> No
 def test_leg_still_writes_each_label_under_its_own_foot() -> None:
     """The subject faces the camera: the LEFT label goes under the foot on the image's right."""
     from conftest import frontal_xy
-    from valgus.stills import leg_still
+    from valgus.present.stills import leg_still
 
     img = np.zeros((480, 320, 3), dtype=np.uint8)
     xy = frontal_xy(cx=160, hip_y=200, hip_half=40, thigh=100, shank=100, trunk_height=120)
@@ -166,7 +167,7 @@ def parse(html: str) -> _Collect:
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """The synthetic clip analysed (frames 5-14 without a person), with its annotated video."""
-    from valgus.render_video import write_annotated
+    from valgus.present.render_video import write_annotated
 
     folder = tmp_path_factory.mktemp("synthetic")
     a = squat_analysis(folder, missing=tuple(range(5, 15)))
@@ -175,19 +176,19 @@ def synthetic(tmp_path_factory):
 
 
 def test_report_has_every_part(synthetic) -> None:
-    from valgus.report_html import report_html
+    from valgus.present.html import report_html
 
     a, folder = synthetic
     html = report_html(a, video=folder / "annotated.mp4")
     p = parse(html)
     text = " ".join(p.text)
-    assert a.reps.verdict == "knee valgus with hip signs"  # the synthetic clip's own result
+    assert a.result.verdict == "knee valgus with hip signs"  # the synthetic clip's own result
     assert "knee valgus with hip signs" in text and "What to do" in text
     ids = {d.get("id") for _, d in p.tags}
     assert {f"plot-{k}-{s}" for k in ("fppa_deg", "knee_medial_offset", "hip_adduction_deg", "trunk_lean_deg")
             for s in ("left", "right")} <= ids
     stills = [d for t, d in p.tags if t == "img" and d.get("src", "").startswith("data:image/jpeg;base64,")]
-    assert len(stills) == len(a.reps.reps) == 2
+    assert len(stills) == len(a.result.reps) == 2
     rows = [d for t, d in p.tags if t == "tr" and d.get("class", "").startswith("first")]
     assert len(rows) == 2  # one group of rows per rep
     video = [d for t, d in p.tags if t == "video"]
@@ -197,7 +198,7 @@ def test_report_has_every_part(synthetic) -> None:
 
 
 def test_a_large_video_is_linked_not_embedded(synthetic) -> None:
-    from valgus.report_html import report_html
+    from valgus.present.html import report_html
 
     a, folder = synthetic
     video = [d for t, d in parse(report_html(a, video=folder / "annotated.mp4", embed_video_max_bytes=0)).tags
@@ -206,17 +207,17 @@ def test_a_large_video_is_linked_not_embedded(synthetic) -> None:
 
 
 def test_no_video_no_video_section(synthetic) -> None:
-    from valgus.report_html import report_html
+    from valgus.present.html import report_html
 
     a, _ = synthetic
     assert "<video" not in report_html(a, video=None)
 
 
 def test_squat_threshold_is_drawn_at_standing_plus_the_threshold(synthetic) -> None:
-    from valgus.report_html import METRICS, rule_for
+    from valgus.present.html import METRICS, rule_for
 
     a, _ = synthetic
-    rep = a.reps.reps[1]
+    rep = a.result.reps[1]
     th = a.config.thresholds
     fppa = next(m for m in METRICS if m.key == "fppa_deg")
     rule = rule_for(fppa, rep, "left", th)
@@ -230,7 +231,7 @@ def test_squat_threshold_is_drawn_at_standing_plus_the_threshold(synthetic) -> N
 def test_report_generation_is_cheap(synthetic) -> None:
     import time
 
-    from valgus.report_html import report_html
+    from valgus.present.html import report_html
 
     a, folder = synthetic
     t0 = time.perf_counter()
@@ -241,7 +242,7 @@ def test_report_generation_is_cheap(synthetic) -> None:
 def test_unreadable_source_leaves_out_the_stills_with_a_warning(synthetic, tmp_path, caplog) -> None:
     import dataclasses
 
-    from valgus.report_html import report_html
+    from valgus.present.html import report_html
 
     a, _ = synthetic
     gone = dataclasses.replace(a, source=str(tmp_path / "moved.mp4"))
@@ -298,10 +299,11 @@ def browser_probe(report: Path, tmp_path: Path) -> dict:
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt install chromium)")
 
 
+@pytest.mark.slow  # a browser (the project's marker: model, renderer, window or browser)
 @needs_chromium
 @pytest.mark.parametrize("embed", [True, False], ids=["embedded-video", "linked-video"])
 def test_browser_renders_the_report_and_reads_the_video(synthetic, tmp_path, embed) -> None:
-    from valgus.report_html import write_report
+    from valgus.present.html import write_report
 
     a, folder = synthetic
     report = write_report(a, folder / f"report_{embed}.html", video=folder / "annotated.mp4",
