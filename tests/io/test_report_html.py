@@ -252,6 +252,31 @@ def test_unreadable_source_leaves_out_the_stills_with_a_warning(synthetic, tmp_p
     assert any("rep stills left out" in r.message for r in caplog.records)
 
 
+def test_batch_writes_an_index_linking_each_report_and_stores_history(synthetic, tmp_path, monkeypatch, capsys) -> None:
+    """``valgus batch`` (the model replaced by the synthetic analysis): each clip's report.html,
+    an index.html linking them, and with --subject every clip in the history."""
+    from valgus.cli.main import main
+    from valgus.io.history import HistoryStore
+
+    a, folder = synthetic
+    monkeypatch.setattr("valgus.cli.batch.analyze_video", lambda *args, **kw: a)
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("not a video")
+    lg = logging.getLogger("valgus")
+    saved = (lg.handlers[:], lg.level, lg.propagate)
+    try:
+        code = main(["batch", a.source, str(bad), "-o", str(tmp_path / "b"), "-q", "--subject", "anna",
+                     "--history", str(tmp_path / "h.sqlite"), "--date", "2026-03-01"])
+    finally:
+        lg.handlers[:], lg.level, lg.propagate = saved
+    assert code == 1  # one clip failed
+    links = [d["href"] for t, d in parse((tmp_path / "b" / "index.html").read_text()).tags if t == "a"]
+    assert links == ["squat/report.html"] and (tmp_path / "b" / "squat" / "report.html").is_file()
+    assert "broken.mp4" in (tmp_path / "b" / "index.html").read_text()  # the failed clip is listed
+    with HistoryStore(tmp_path / "h.sqlite") as h:
+        assert [c.date for c in h.clips("anna")] == ["2026-03-01"]
+
+
 # --------------------------------------------------------------------------------------------
 # the page in a browser
 # --------------------------------------------------------------------------------------------

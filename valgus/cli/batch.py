@@ -81,6 +81,7 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
         raise OutputExistsError(f"{table}: batch results exist (pass --force to overwrite, or choose -o)")
     root.mkdir(parents=True, exist_ok=True)
     rows = []
+    reports: list[str | None] = []  # each clip's report.html, relative to the batch folder
     stems: dict[str, int] = {}
     from tqdm import tqdm
 
@@ -107,12 +108,17 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
             err = f"internal error: {type(exc).__name__}: {exc}"
             log.warning("%s: %s", video.name, err)
         rows.append(batch_row(video, a, err, time.perf_counter() - t0))
+        reports.append(f"{name}/report.html" if a is not None and (root / name / "report.html").is_file() else None)
     with table.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=BATCH_COLUMNS)
         w.writeheader()
         w.writerows(rows)
+    from valgus.io.sinks import write_text_atomic
+    from valgus.present.html import batch_index_html
+
+    write_text_atomic(batch_index_html(rows, reports), root / "index.html")
     ok = sum(r["status"] == "ok" for r in rows)
-    print(f"{ok}/{len(rows)} clips analysed; summary: {table}")
+    print(f"{ok}/{len(rows)} clips analysed; summary: {table}; reports: {root / 'index.html'}")
     for r in rows:
         print(f"  {Path(r['video']).name}: {r['verdict'] or 'ERROR ' + r['error']}")
     return 0 if ok == len(rows) else 1

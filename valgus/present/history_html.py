@@ -131,7 +131,7 @@ def history_html(subject: str, clips: list[ClipRecord], trend: list[Trend]) -> s
                  f'<p class="note">{escape(SCREENING_NOTE)}</p></section>')
     style = ("<style>li.beyond { font-weight: 600; } .chip.goodv { background: var(--good); } "
              ".chip.warnv { background: var(--warn); } .chip.badv { background: var(--bad); } "
-             "table.trend td { white-space: nowrap; }</style>")
+             "table.trend td { white-space: nowrap; } #clips td { white-space: normal; }</style>")
     return page(f"valgus history: {subject}", style + "".join(parts))
 
 

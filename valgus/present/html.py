@@ -342,12 +342,15 @@ def stills_section(a: Any, res: Any) -> str:
             continue
         row = int(np.searchsorted(frames, f))
         xy = a.track.xy[row]
-        vals = {f"{s}_fppa_deg": float(m[f"{s}_fppa_deg"][row]) for s in SIDES}
         knees = knee_marks({k: float(m[k][row]) for k in m if k != "flags"}, r.exercise, res.baseline,
                            a.config.thresholds)
         jpg = base64.b64encode(encode_jpeg(leg_still(img, xy, knees))).decode("ascii")
-        legs = list(SIDES) if r.working_leg == "both" else [r.working_leg]
-        vals_txt = ", ".join(f"{s} FPPA {_n(vals[f'{s}_fppa_deg'])}" for s in legs)
+        # the values the knee labels show: FPPA change from standing in squats, FPPA otherwise
+        squat = r.exercise == "squat"
+        shown = {s: float(m[f"{s}_fppa_deg"][row]) - (r.values[s].get("fppa_deg_standing", np.nan) if squat else 0.0)
+                 for s in r.legs}
+        vals_txt = ("FPPA change from standing " if squat else "FPPA ") + ", ".join(
+            f"{s} {_n(v)}" for s, v in shown.items())
         at = "the deepest frame" if f == r.frame_deepest else f"{float(m['time_s'][row]) - r.t_deepest:+.2f} s from the deepest"
         figs.append(
             f'<figure class="still"><img alt="rep {r.number}, frame {f}" src="data:image/jpeg;base64,{jpg}">'
@@ -442,7 +445,7 @@ PAGE_CSS = """
 body { margin: 0; font: 16px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
        color: var(--ink); background: #f4f5f7; }
 main { max-width: 980px; margin: 0 auto; padding: 12px; }
-header h1 { font-size: 1.25rem; margin: 6px 0 2px; word-break: break-all; }
+header h1 { font-size: 1.25rem; margin: 6px 0 2px; overflow-wrap: anywhere; }
 header p { margin: 0 0 10px; color: #555; font-size: .9rem; }
 section { background: #fff; border-radius: 10px; padding: 12px 14px; margin: 0 0 12px;
           box-shadow: 0 1px 2px rgba(0,0,0,.06); }
@@ -471,10 +474,10 @@ table.kv th { width: 8em; color: #555; font-weight: 500; } table.kv td { white-s
 figure { margin: 0 0 14px; }
 figcaption { font-size: .9rem; margin-bottom: 4px; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 6px 14px; }
-.stills { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 10px; }
+.stills { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 10px; }
 .still img { width: 100%; height: auto; border-radius: 6px; display: block; background: #222; }
 .still figcaption { font-size: .8rem; margin-top: 4px; }
-video { display: block; margin: 0 auto; max-width: 100%; max-height: 75vh; background: #000; border-radius: 6px; }
+video { display: block; margin: 0 auto; max-width: 100%; max-height: min(70vh, 560px); background: #000; border-radius: 6px; }
 li.bad { color: var(--bad); } .fix { color: #0b6b2b; } li.warn { color: #8a5a00; }
 pre { white-space: pre-wrap; font-size: .8rem; background: #f6f6f6; padding: 8px; border-radius: 6px; }
 .legend { font-size: .8rem; color: #555; }
@@ -484,7 +487,8 @@ pre { white-space: pre-wrap; font-size: .8rem; background: #f6f6f6; padding: 8px
 .legend .k.thr { border-top: 2px dashed #d0021b; height: 0; }
 .legend .k.dot { width: 10px; border-radius: 50%; background: #f57c00; }
 .legend .k.tri { width: 0; height: 0; border: 6px solid transparent; border-bottom: 10px solid #444; border-top: 0; }
-@media (max-width: 520px) { main { padding: 6px; } section { padding: 10px; } th, td { padding: 4px 5px; } }
+@media (max-width: 520px) { main { padding: 6px; } section { padding: 10px; } th, td { padding: 4px 5px; }
+  .stills { grid-template-columns: 1fr 1fr; } }
 """
 
 
@@ -507,9 +511,10 @@ def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int
     n_full = len([r for r in res.reps if not r.partial])
     header = (f"<header><h1>valgus report: {escape(name)}</h1><p>{escape(_ex(res.exercise))}, {n_full} complete "
               f"rep{'s' if n_full != 1 else ''}; camera {escape(res.camera.view)}</p></header>")
-    parts = [header, verdict_section(res), left_right_section(res, a.config.thresholds), rep_table_section(res),
-             plots_section(a, res), stills_section(a, res), video_section(video, embed_video_max_bytes),
-             camera_section(a, res)]
+    camera = camera_section(a, res)
+    parts = [header, verdict_section(res), "" if res.camera.ok else camera,  # the fix first when the view fails
+             left_right_section(res, a.config.thresholds), rep_table_section(res), plots_section(a, res),
+             stills_section(a, res), video_section(video, embed_video_max_bytes), camera if res.camera.ok else ""]
     timings = dict(a.timings)
     timings["report_html"] = time.perf_counter() - t0
     parts.append(details_section(a, timings))
@@ -519,12 +524,29 @@ def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int
 def write_report(a: Any, path: str | Path, *, video: Path | None = None,
                  embed_video_max_bytes: int = EMBED_VIDEO_MAX_BYTES) -> Path:
     """Write :func:`report_html` to ``path`` (atomically: a half-written page never replaces a good one)."""
-    path = Path(path)
-    text = report_html(a, video=video, embed_video_max_bytes=embed_video_max_bytes)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from valgus.io.sinks import write_text_atomic
+
+    return write_text_atomic(report_html(a, video=video, embed_video_max_bytes=embed_video_max_bytes), path)
 
 
-__all__ = ["EMBED_VIDEO_MAX_BYTES", "METRICS", "page", "report_html", "rule_for", "write_report"]
+def batch_index_html(rows: list[dict[str, Any]], reports: list[str | None]) -> str:
+    """The batch's ``index.html``: one line per clip (``rows``: the summary.csv rows) with its
+    verdict, linking to its ``report.html`` (``reports``: relative paths, ``None`` when it failed)."""
+    body = []
+    for row, rep in zip(rows, reports):
+        name = escape(Path(str(row["video"])).name)
+        cls = VERDICT_HEADLINE.get(row.get("verdict", ""), ("na", ""))[0] if row["status"] == "ok" else "bad"
+        link = f'<a href="{escape(rep)}">{name}</a>' if rep else name
+        what = escape(row["verdict"]) if row["status"] == "ok" else "error: " + escape(str(row["error"]))
+        body.append(f"<tr><td>{link}</td><td>{escape(str(row.get('exercise', '')).replace('_', ' '))}</td>"
+                    f"<td>{escape(str(row.get('n_reps', '')))}</td><td><span class=\"chip {cls}v\">{what}</span></td></tr>")
+    ok = sum(r["status"] == "ok" for r in rows)
+    style = ("<style>.chip.goodv { background: var(--good); } .chip.warnv { background: var(--warn); } "
+             ".chip.badv { background: var(--bad); } td a { color: #1f4e8c; }</style>")
+    return page("valgus batch", style + f"<header><h1>valgus batch</h1><p>{ok} of {len(rows)} clips analysed</p></header>"
+                '<section><div class="scroll"><table><thead><tr><th>clip</th><th>exercise</th><th>reps</th>'
+                f"<th>verdict</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+                f'<p class="note">{escape(SCREENING_NOTE)}</p></section>')
+
+
+__all__ = ["EMBED_VIDEO_MAX_BYTES", "METRICS", "batch_index_html", "page", "report_html", "rule_for", "write_report"]
