@@ -114,7 +114,7 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
         w.writeheader()
         w.writerows(rows)
     from valgus.io.sinks import write_text_atomic
-    from valgus.present.html import batch_index_html
+    from valgus.present.page import batch_index_html
 
     write_text_atomic(batch_index_html(rows, reports), root / "index.html")
     ok = sum(r["status"] == "ok" for r in rows)

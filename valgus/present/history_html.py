@@ -1,5 +1,5 @@
 """The trend of one subject over sessions, in words: a text table for the terminal and
-``history_<ID>.html`` (plots as in :mod:`valgus.present.html`: hand-written inline SVG).
+``history_<ID>.html`` (plots as in the clip report: hand-written inline SVG, :mod:`valgus.present.svgplot`).
 
 Per exercise and leg: the value the verdict judges (FPPA; for double-leg squats its change from
 standing), per session, with the band of +- the smallest detectable difference (SDD) around the
@@ -18,7 +18,7 @@ import numpy as np
 
 from valgus.present import svgplot as sp
 from valgus.io.history import ClipRecord, Trend
-from valgus.present.html import SCREENING_NOTE, VERDICT_HEADLINE, page
+from valgus.present.page import SCREENING_NOTE, VERDICT_HEADLINE, page
 
 
 def _v(x: float) -> str:

@@ -28,48 +28,22 @@ import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from valgus.config import ThresholdConfig
+from valgus.engine import Analysis
 from valgus.landmarks import SIDES
 from valgus.present import svgplot as sp
 from valgus.present import words
+from valgus.present.page import CATEGORY_WORD, SCREENING_NOTE, VERDICT_HEADLINE, chip, ex_name, num, page
 from valgus.present.serialize import notices
+from valgus.scoring.results import ClipResult, Flag, RepScore
 
 log = logging.getLogger(__name__)
 
 #: Largest annotated video embedded into the page (bytes); larger ones are linked.
 EMBED_VIDEO_MAX_BYTES = 16 * 1024 * 1024
-
-
-# ----------------------------------------------------------------------------------------------
-# words
-
-VERDICT_HEADLINE = {
-    "knee valgus with hip signs": ("bad", "Knee valgus, and the hips look like part of the cause"),
-    "knee valgus without hip signs": ("warn", "Knee valgus; the hips are not clearly the cause"),
-    "no valgus": ("good", "No knee valgus: the knees stayed in line over the feet"),
-    "cannot assess": ("na", "This video cannot be assessed"),
-}
-CATEGORY_WORD = {"none": "ok", "borderline": "borderline", "mild": "mild", "marked": "marked", "na": "n/a"}
-SCREENING_NOTE = words.STRENGTH_PLAN["note"]
-
-
-def _n(v: float, fmt: str = "{:+.1f}") -> str:
-    """``v`` formatted, "–" when not measurable; never "-0.0"."""
-    if v is None or not np.isfinite(v):
-        return "–"
-    text = fmt.format(v)
-    return fmt.format(0.0) if text.lstrip("+-").strip("0.") == "" else text
-
-
-def _ex(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def chip(category: str) -> str:
-    return f'<span class="chip {escape(category)}">{escape(CATEGORY_WORD.get(category, category))}</span>'
 
 
 @dataclass(frozen=True)
@@ -108,11 +82,11 @@ class Rule:
     title: str
 
 
-def _flag(rep: Any, name: str, side: str) -> Any:
+def _flag(rep: RepScore, name: str, side: str) -> Flag | None:
     return next((f for f in rep.flags if f.name == name and f.leg == side), None)
 
 
-def rule_for(spec: MetricSpec, rep: Any, side: str, th: Any) -> Rule | None:
+def rule_for(spec: MetricSpec, rep: RepScore, side: str, th: ThresholdConfig) -> Rule | None:
     """What the scoring compared this metric with on this rep and leg (``None``: not judged).
 
     Thresholds on a change from standing are drawn at standing value + threshold, so they sit on
@@ -127,7 +101,7 @@ def rule_for(spec: MetricSpec, rep: Any, side: str, th: Any) -> Rule | None:
         if rep.exercise == "squat":  # bilateral squats: judged on the change from standing
             ref = v.get("fppa_deg_standing", float("nan"))
             return Rule(ref + f.threshold, f.band, cat,
-                        f"threshold: standing {_n(ref)} + {f.threshold:g} deg (squats are judged on the change "
+                        f"threshold: standing {num(ref)} + {f.threshold:g} deg (squats are judged on the change "
                         f"from standing); band +-{f.band:g} deg")
         return Rule(f.threshold, f.band, cat, f"threshold {f.threshold:g} deg; band +-{f.band:g} deg")
     if spec.key == "knee_medial_offset":
@@ -144,7 +118,7 @@ def rule_for(spec: MetricSpec, rep: Any, side: str, th: Any) -> Rule | None:
         if not any(f.assessed for f in rep.flags):  # the camera view cannot support a finding
             cat = "na"
         return Rule(ref + th.hip_adduction_sign, band, cat,
-                    f"hip sign: standing {_n(ref)} + {th.hip_adduction_sign:g} deg; band +-{band:g} deg")
+                    f"hip sign: standing {num(ref)} + {th.hip_adduction_sign:g} deg; band +-{band:g} deg")
     if spec.key == "trunk_lean_deg":
         f = _flag(rep, "trunk_lean", side)
         if f is None:
@@ -152,11 +126,11 @@ def rule_for(spec: MetricSpec, rep: Any, side: str, th: Any) -> Rule | None:
         ref = v.get("trunk_lean_deg_standing", float("nan"))
         y = ref + f.threshold if np.isfinite(ref) else f.threshold
         return Rule(y, f.band, f.category if f.assessed else "na",
-                    f"threshold: standing {_n(ref)} + {f.threshold:g} deg; band +-{f.band:g} deg")
+                    f"threshold: standing {num(ref)} + {f.threshold:g} deg; band +-{f.band:g} deg")
     return None
 
 
-def _works(rep: Any, side: str) -> bool:
+def _works(rep: RepScore, side: str) -> bool:
     return rep.working_leg in (side, "both")
 
 
@@ -164,7 +138,7 @@ def _works(rep: Any, side: str) -> bool:
 # sections
 
 
-def verdict_section(res: Any) -> str:
+def verdict_section(res: ClipResult) -> str:
     cls, headline = VERDICT_HEADLINE.get(res.verdict, ("na", res.verdict))
     out = [f'<section class="verdict {cls}" id="verdict"><p class="vlabel">Verdict: '
            f'<b class="vword">{escape(res.verdict)}</b></p><h2>{escape(headline)}</h2><ul class="reasons">']
@@ -182,7 +156,7 @@ def verdict_section(res: Any) -> str:
     return "".join(out)
 
 
-def left_right_section(res: Any, th: Any) -> str:
+def left_right_section(res: ClipResult, th: ThresholdConfig) -> str:
     """Left vs right per exercise: the mean of the complete reps, and whether the difference is
     beyond the smallest detectable difference (``thresholds.asymmetry_deg``)."""
     by = {(x.exercise, x.leg): x for x in res.legs}
@@ -192,7 +166,7 @@ def left_right_section(res: Any, th: Any) -> str:
         lf, rt = by.get((ex, "left")), by.get((ex, "right"))
         if lf is None or rt is None:
             only = lf or rt
-            rows.append(f"<tr><td>{escape(_ex(ex))}</td><td colspan=4>only the {only.leg} leg was tested</td></tr>")
+            rows.append(f"<tr><td>{escape(ex_name(ex))}</td><td colspan=4>only the {only.leg} leg was tested</td></tr>")
             continue
         key, basis = ("fppa_deg_change", "FPPA change from standing") if ex == "squat" else ("fppa_deg", "FPPA")
         a, b = getattr(lf, key), getattr(rt, key)
@@ -205,9 +179,9 @@ def left_right_section(res: Any, th: Any) -> str:
             else:
                 worse = "left" if d > 0 else "right"
                 status = f'<span class="chip mild">{worse} caves more</span> by {abs(d):.1f} deg'
-        rows.append(f"<tr><td>{escape(_ex(ex))}<br><small>{escape(basis)}</small></td>"
-                    f"<td>{_n(a)}<br><small>{lf.valgus_reps}/{lf.n_reps} reps flagged</small></td>"
-                    f"<td>{_n(b)}<br><small>{rt.valgus_reps}/{rt.n_reps} reps flagged</small></td><td>{status}</td></tr>")
+        rows.append(f"<tr><td>{escape(ex_name(ex))}<br><small>{escape(basis)}</small></td>"
+                    f"<td>{num(a)}<br><small>{lf.valgus_reps}/{lf.n_reps} reps flagged</small></td>"
+                    f"<td>{num(b)}<br><small>{rt.valgus_reps}/{rt.n_reps} reps flagged</small></td><td>{status}</td></tr>")
     if not rows:
         return ""
     return ('<section id="left-right"><h2>Left vs right</h2><div class="scroll"><table class="lr">'
@@ -218,7 +192,7 @@ def left_right_section(res: Any, th: Any) -> str:
             "Carolan 2012: 7.5-8.9 deg), is within noise.</p></section>")
 
 
-def rep_table_section(res: Any) -> str:
+def rep_table_section(res: ClipResult) -> str:
     if not res.reps:
         return '<section id="reps"><h2>Reps</h2><p>No reps were found.</p></section>'
     head = ("<tr><th>rep</th><th>exercise</th><th>leg</th><th>valgus</th><th>FPPA</th><th>change</th>"
@@ -231,14 +205,14 @@ def rep_table_section(res: Any) -> str:
             v = r.values[s]
             f = _flag(r, "dynamic_knee_valgus", s)
             cat = "na" if f is None or not f.assessed else r.worst("dynamic_knee_valgus", s)
-            width = _n(both.get("knee_width_vs_standing", float("nan")), "{:.2f}") if k == 0 and both else ""
+            width = num(both.get("knee_width_vs_standing", float("nan")), "{:.2f}") if k == 0 and both else ""
             first = k == 0
             rows.append(
                 f'<tr class="{"first" if first else "cont"}{" partial" if r.partial else ""}">'
                 f"<td>{f'{r.number}{chr(42) if r.partial else chr(32)}' if first else ''}</td>"
-                f"<td>{escape(_ex(r.exercise)) if first else ''}</td><td>{s}</td><td>{chip(cat)}</td>"
-                f"<td>{_n(v['fppa_deg'])}</td><td>{_n(v['fppa_deg_change'])}</td>"
-                f"<td>{_n(v['hip_adduction_deg_change'])}</td><td>{_n(v['knee_medial_offset'], '{:+.2f}')}</td>"
+                f"<td>{escape(ex_name(r.exercise)) if first else ''}</td><td>{s}</td><td>{chip(cat)}</td>"
+                f"<td>{num(v['fppa_deg'])}</td><td>{num(v['fppa_deg_change'])}</td>"
+                f"<td>{num(v['hip_adduction_deg_change'])}</td><td>{num(v['knee_medial_offset'], '{:+.2f}')}</td>"
                 f"<td>{width}</td><td>{f'{r.t_deepest:.1f} s' if first else ''}</td></tr>")
     notes = ['Values at the deepest frame; angles in degrees, "change" = from the standing posture. '
              "Knee / foot in leg lengths (+ = knee inside the foot). Knee width = knee distance at the "
@@ -250,7 +224,7 @@ def rep_table_section(res: Any) -> str:
             + "".join(f'<p class="small">{escape(n)}</p>' for n in notes) + "</section>")
 
 
-def metric_plots(a: Any, res: Any, spec: MetricSpec) -> str:
+def metric_plots(a: Analysis, res: ClipResult, spec: MetricSpec) -> str:
     """Left and right leg of one metric against time, on one y scale."""
     m = a.metrics
     t = np.asarray(m["time_s"], dtype=float)
@@ -277,16 +251,16 @@ def metric_plots(a: Any, res: Any, spec: MetricSpec) -> str:
                                      rule.title))
             judged = r.values[s].get(spec.key, float("nan"))
             cat = rule.category if rule is not None else "peak"
-            label = _n(judged, spec.fmt.replace("+", "")) if len(res.reps) <= 8 else ""
+            label = num(judged, spec.fmt.replace("+", "")) if len(res.reps) <= 8 else ""
             markers.append(sp.Marker(r.t_deepest, judged, f"marker {cat}", "circle",
-                                     f"rep {r.number}: {_n(judged, spec.fmt)} {spec.unit} at the deepest frame "
+                                     f"rep {r.number}: {num(judged, spec.fmt)} {spec.unit} at the deepest frame "
                                      f"({CATEGORY_WORD.get(cat, cat)})", label))
             rows = np.flatnonzero((t >= r.t_start - 1e-9) & (t <= r.t_end + 1e-9))
             seg = y[rows]
             if np.isfinite(seg).any():
                 i = rows[int(np.nanargmax(seg))]
                 markers.append(sp.Marker(float(t[i]), float(y[i]), "marker peak", "triangle",
-                                         f"rep {r.number}: peak {_n(float(y[i]), spec.fmt)} {spec.unit} at {t[i]:.2f} s"))
+                                         f"rep {r.number}: peak {num(float(y[i]), spec.fmt)} {spec.unit} at {t[i]:.2f} s"))
         plots.append(sp.Plot(f"{s.capitalize()} leg", spec.unit, [sp.Series(t, y, f"line {s}", f"{s} {spec.title}")],
                              spans, bands, markers, cls=f"plot {spec.key}",
                              note="" if np.isfinite(y).any() else "not measurable in this clip"))
@@ -308,7 +282,7 @@ def metric_plots(a: Any, res: Any, spec: MetricSpec) -> str:
             f'<div class="pair">{"".join(svgs)}</div></figure>')
 
 
-def plots_section(a: Any, res: Any) -> str:
+def plots_section(a: Analysis, res: ClipResult) -> str:
     legend = ('<p class="legend"><span class="k span"></span>rep (its number at the bottom; grey: the other leg works) '
               '<span class="k thr"></span>threshold <span class="k band"></span>uncertainty band '
               '<span class="k dot"></span>value judged (deepest frame, coloured by its flag) '
@@ -319,7 +293,7 @@ def plots_section(a: Any, res: Any) -> str:
             + "".join(metric_plots(a, res, s) for s in METRICS) + "</section>")
 
 
-def stills_section(a: Any, res: Any) -> str:
+def stills_section(a: Analysis, res: ClipResult) -> str:
     from valgus.present.overlay import knee_marks
     from valgus.present.stills import encode_jpeg, leg_still, read_frames, worst_frame
 
@@ -350,12 +324,12 @@ def stills_section(a: Any, res: Any) -> str:
         shown = {s: float(m[f"{s}_fppa_deg"][row]) - (r.values[s].get("fppa_deg_standing", np.nan) if squat else 0.0)
                  for s in r.legs}
         vals_txt = ("FPPA change from standing " if squat else "FPPA ") + ", ".join(
-            f"{s} {_n(v)}" for s, v in shown.items())
+            f"{s} {num(v)}" for s, v in shown.items())
         at = "the deepest frame" if f == r.frame_deepest else f"{float(m['time_s'][row]) - r.t_deepest:+.2f} s from the deepest"
         figs.append(
             f'<figure class="still"><img alt="rep {r.number}, frame {f}" src="data:image/jpeg;base64,{jpg}">'
             f"<figcaption><b>Rep {r.number}</b> {chip(r.worst('dynamic_knee_valgus') if any(x.assessed for x in r.flags) else 'na')}"
-            f"<br>{escape(_ex(r.exercise))}, {escape(r.working_leg)} leg{'s' if r.working_leg == 'both' else ''}; "
+            f"<br>{escape(ex_name(r.exercise))}, {escape(r.working_leg)} leg{'s' if r.working_leg == 'both' else ''}; "
             f"{float(m['time_s'][row]):.2f} s ({escape(at)}); {escape(vals_txt)}</figcaption></figure>")
     return ('<section id="stills"><h2>Each rep at its worst</h2><p class="small">The frame of each rep where '
             "the knee comes in furthest, cropped to the legs. LEFT and RIGHT are the subject's own legs "
@@ -393,7 +367,7 @@ def _missing_stretches(t: np.ndarray, detected: np.ndarray, limit: int = 8) -> l
     return out[:limit] + ([f"and {len(out) - limit} more"] if len(out) > limit else [])
 
 
-def camera_section(a: Any, res: Any) -> str:
+def camera_section(a: Analysis, res: ClipResult) -> str:
     cam = res.camera
     yaw = f" (about {cam.yaw_deg:.0f} deg from frontal)" if np.isfinite(cam.yaw_deg) else ""
     ok = "supports a frontal-plane verdict" if cam.ok else "does not support a frontal-plane verdict"
@@ -411,7 +385,7 @@ def camera_section(a: Any, res: Any) -> str:
     return f'<section id="camera"><h2>Camera check</h2><ul>{"".join(items)}</ul></section>'
 
 
-def details_section(a: Any, timings: dict[str, float]) -> str:
+def details_section(a: Analysis, timings: dict[str, float]) -> str:
     from valgus import __version__
 
     info, cfg = a.info, a.config
@@ -435,72 +409,7 @@ def details_section(a: Any, timings: dict[str, float]) -> str:
             "</details></section>")
 
 
-# ----------------------------------------------------------------------------------------------
-# page
-
-
-PAGE_CSS = """
-:root { --good:#2e9e44; --warn:#f57c00; --bad:#d0021b; --na:#777; --ink:#1d1d1f; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--ink); background: #f4f5f7; }
-main { max-width: 980px; margin: 0 auto; padding: 12px; }
-header h1 { font-size: 1.25rem; margin: 6px 0 2px; overflow-wrap: anywhere; }
-header p { margin: 0 0 10px; color: #555; font-size: .9rem; }
-section { background: #fff; border-radius: 10px; padding: 12px 14px; margin: 0 0 12px;
-          box-shadow: 0 1px 2px rgba(0,0,0,.06); }
-h2 { font-size: 1.1rem; margin: 2px 0 8px; }
-h3 { font-size: 1rem; margin: 10px 0 4px; }
-.verdict { border-left: 8px solid var(--na); }
-.verdict.good { border-color: var(--good); } .verdict.warn { border-color: var(--warn); }
-.verdict.bad { border-color: var(--bad); }
-.verdict h2 { font-size: 1.3rem; }
-.vlabel { margin: 0; font-size: .85rem; text-transform: uppercase; letter-spacing: .04em; color: #555; }
-.reasons { padding-left: 1.2em; margin: 6px 0; }
-.plan { background: #f3f8f3; border-radius: 8px; padding: 6px 12px; }
-.plan dt { font-weight: 600; } .plan dd { margin: 0 0 6px; }
-.note, .small { font-size: .85rem; color: #555; }
-.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
-table { border-collapse: collapse; font-size: .9rem; width: 100%; }
-th, td { padding: 5px 7px; text-align: left; border-bottom: 1px solid #eee; vertical-align: top; white-space: nowrap; }
-table.reps td:nth-child(n+5) { text-align: right; font-variant-numeric: tabular-nums; }
-table.reps tr.cont td { border-top: none; } table.reps tr.first td { border-top: 1px solid #ddd; }
-table.lr td, table.lr th { white-space: normal; }
-table.kv th { width: 8em; color: #555; font-weight: 500; } table.kv td { white-space: normal; }
-.chip { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: .8rem; font-weight: 600;
-        color: #fff; background: var(--na); }
-.chip.none { background: var(--good); } .chip.borderline { background: #c9a100; }
-.chip.mild { background: var(--warn); } .chip.marked { background: var(--bad); }
-figure { margin: 0 0 14px; }
-figcaption { font-size: .9rem; margin-bottom: 4px; }
-.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 6px 14px; }
-.stills { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 10px; }
-.still img { width: 100%; height: auto; border-radius: 6px; display: block; background: #222; }
-.still figcaption { font-size: .8rem; margin-top: 4px; }
-video { display: block; margin: 0 auto; max-width: 100%; max-height: min(70vh, 560px); background: #000; border-radius: 6px; }
-li.bad { color: var(--bad); } .fix { color: #0b6b2b; } li.warn { color: #8a5a00; }
-pre { white-space: pre-wrap; font-size: .8rem; background: #f6f6f6; padding: 8px; border-radius: 6px; }
-.legend { font-size: .8rem; color: #555; }
-.warnbox { background: #fff4e0; border-radius: 6px; padding: 6px 10px; color: #8a5a00; }
-.legend .k { display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 10px; vertical-align: middle; }
-.legend .k.span { background: #dceaff; } .legend .k.band { background: rgba(208,2,27,.16); }
-.legend .k.thr { border-top: 2px dashed #d0021b; height: 0; }
-.legend .k.dot { width: 10px; border-radius: 50%; background: #f57c00; }
-.legend .k.tri { width: 0; height: 0; border: 6px solid transparent; border-bottom: 10px solid #444; border-top: 0; }
-@media (max-width: 520px) { main { padding: 6px; } section { padding: 10px; } th, td { padding: 4px 5px; }
-  .stills { grid-template-columns: 1fr 1fr; } }
-"""
-
-
-def page(title: str, body: str) -> str:
-    """A whole HTML document with the report stylesheet."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{PAGE_CSS}{sp.PLOT_CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
-
-
-def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int = EMBED_VIDEO_MAX_BYTES) -> str:
+def report_html(a: Analysis, *, video: Path | None = None, embed_video_max_bytes: int = EMBED_VIDEO_MAX_BYTES) -> str:
     """The report page of analysis ``a`` as one HTML string.
 
     ``video``: the annotated video to show (embedded or linked, see the module docstring).
@@ -509,7 +418,7 @@ def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int
     res = a.result
     name = a.info.path.name if a.info.path else Path(a.source).name
     n_full = len([r for r in res.reps if not r.partial])
-    header = (f"<header><h1>valgus report: {escape(name)}</h1><p>{escape(_ex(res.exercise))}, {n_full} complete "
+    header = (f"<header><h1>valgus report: {escape(name)}</h1><p>{escape(ex_name(res.exercise))}, {n_full} complete "
               f"rep{'s' if n_full != 1 else ''}; camera {escape(res.camera.view)}</p></header>")
     camera = camera_section(a, res)
     parts = [header, verdict_section(res), "" if res.camera.ok else camera,  # the fix first when the view fails
@@ -521,7 +430,7 @@ def report_html(a: Any, *, video: Path | None = None, embed_video_max_bytes: int
     return page(f"valgus: {name}: {res.verdict}", "".join(parts))
 
 
-def write_report(a: Any, path: str | Path, *, video: Path | None = None,
+def write_report(a: Analysis, path: str | Path, *, video: Path | None = None,
                  embed_video_max_bytes: int = EMBED_VIDEO_MAX_BYTES) -> Path:
     """Write :func:`report_html` to ``path`` (atomically: a half-written page never replaces a good one)."""
     from valgus.io.sinks import write_text_atomic
@@ -529,24 +438,4 @@ def write_report(a: Any, path: str | Path, *, video: Path | None = None,
     return write_text_atomic(report_html(a, video=video, embed_video_max_bytes=embed_video_max_bytes), path)
 
 
-def batch_index_html(rows: list[dict[str, Any]], reports: list[str | None]) -> str:
-    """The batch's ``index.html``: one line per clip (``rows``: the summary.csv rows) with its
-    verdict, linking to its ``report.html`` (``reports``: relative paths, ``None`` when it failed)."""
-    body = []
-    for row, rep in zip(rows, reports):
-        name = escape(Path(str(row["video"])).name)
-        cls = VERDICT_HEADLINE.get(row.get("verdict", ""), ("na", ""))[0] if row["status"] == "ok" else "bad"
-        link = f'<a href="{escape(rep)}">{name}</a>' if rep else name
-        what = escape(row["verdict"]) if row["status"] == "ok" else "error: " + escape(str(row["error"]))
-        body.append(f"<tr><td>{link}</td><td>{escape(str(row.get('exercise', '')).replace('_', ' '))}</td>"
-                    f"<td>{escape(str(row.get('n_reps', '')))}</td><td><span class=\"chip {cls}v\">{what}</span></td></tr>")
-    ok = sum(r["status"] == "ok" for r in rows)
-    style = ("<style>.chip.goodv { background: var(--good); } .chip.warnv { background: var(--warn); } "
-             ".chip.badv { background: var(--bad); } td a { color: #1f4e8c; }</style>")
-    return page("valgus batch", style + f"<header><h1>valgus batch</h1><p>{ok} of {len(rows)} clips analysed</p></header>"
-                '<section><div class="scroll"><table><thead><tr><th>clip</th><th>exercise</th><th>reps</th>'
-                f"<th>verdict</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-                f'<p class="note">{escape(SCREENING_NOTE)}</p></section>')
-
-
-__all__ = ["EMBED_VIDEO_MAX_BYTES", "METRICS", "batch_index_html", "page", "report_html", "rule_for", "write_report"]
+__all__ = ["EMBED_VIDEO_MAX_BYTES", "METRICS", "MetricSpec", "Rule", "report_html", "rule_for", "write_report"]
