@@ -124,6 +124,36 @@ def test_worst_frame_is_the_largest_change_from_standing_near_the_bottom() -> No
     assert worst_frame(m, _rep(working_leg="left")) == 5  # never measurable: the deepest frame
 
 
+@pytest.mark.parametrize(
+    "clip, frames",
+    [
+        (REPO / "sample_videos" / "squat_good.mp4", [0, 57, 101, 249, 250, 251, 281]),  # keyframes at 0 and 250
+        pytest.param(REPO.parent / "shared" / "clips" / "side_squat_overhead_a.mov", [3, 40, 79],
+                     marks=pytest.mark.clips),  # a phone clip (1080x1920)
+        pytest.param(REPO.parent / "shared" / "clips" / "front_single_leg_squat_good_damaged_stream.mp4",
+                     [5, 100, 200], marks=pytest.mark.clips),  # undecodable packets
+    ],
+    ids=["sample", "phone", "damaged"],
+)
+def test_stills_read_by_seeking_are_the_frames_read_in_order(clip, frames) -> None:
+    """Seeking to a frame gives exactly the picture decoding from the start gives (and a frame the
+    seek misses, e.g. in a damaged stream, is still read by the fallback)."""
+    from valgus.io.video import VideoSource
+    from valgus.present.stills import read_frames
+
+    if not clip.is_file():
+        pytest.skip(f"{clip.name} not present (../shared/clips)")
+    ref = {}
+    with VideoSource(clip, prefetch=0) as src:
+        for fr in src:
+            if fr.index in frames:
+                ref[fr.index] = (fr.t, fr.image)
+    got = read_frames(clip, {i: t for i, (t, _) in ref.items()})
+    assert sorted(got) == sorted(ref)
+    for i, (_, img) in ref.items():
+        np.testing.assert_array_equal(got[i], img)
+
+
 def test_leg_still_writes_each_label_under_its_own_foot() -> None:
     """The subject faces the camera: the LEFT label goes under the foot on the image's right."""
     from conftest import frontal_xy

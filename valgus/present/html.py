@@ -303,7 +303,8 @@ def stills_section(a: Analysis, res: ClipResult) -> str:
     m = a.metrics
     worst = {r.number: worst_frame(m, r) for r in reps}
     try:
-        images = read_frames(a.source, worst.values())
+        times = {f: float(m["time_s"][np.searchsorted(m["frame"], f)]) for f in worst.values()}
+        images = read_frames(a.source, times)
     except Exception as exc:  # the report must not fail because the video cannot be re-read
         log.warning("report: rep stills left out: cannot read %s (%s)", a.source, exc)
         return ""

@@ -8,14 +8,13 @@ overlay with :class:`valgus.present.annotate.Annotator`, labels each leg as the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from valgus.io.video import VideoSource
+from valgus.io.video import VideoSource, read_frames_at
 from valgus.landmarks import SIDES, leg
 from valgus.present.annotate import Annotator, KneeMark
 
@@ -67,20 +66,27 @@ def worst_frame(metrics: dict[str, np.ndarray], rep: Any) -> int:
     return int(metrics["frame"][rows[int(np.argmax(best))]])
 
 
-def read_frames(path: str | Path, indices: Iterable[int]) -> dict[int, np.ndarray]:
-    """Decode the frames numbered ``indices`` (0-based decoded-frame numbers, as in frames.csv)
-    as upright RGB arrays at the source's full size; frames that do not exist are left out."""
-    want = set(int(i) for i in indices)
+def read_frames(path: str | Path, frames: dict[int, float]) -> dict[int, np.ndarray]:
+    """Decode the frames ``frames`` (frame number -> media time, as in frames.csv) as upright RGB
+    arrays at the source's full size: by seeking (:func:`valgus.io.video.read_frames_at`), and
+    any frame not found that way by decoding from the start (frames that do not exist are left
+    out)."""
     out: dict[int, np.ndarray] = {}
-    if not want:
+    if not frames:
         return out
-    last = max(want)
-    with VideoSource(path, prefetch=0, only=want) as src:
-        for fr in src:
-            if fr.index in want:
+    by_time = read_frames_at(path, frames.values())
+    for i, t in frames.items():
+        if float(t) in by_time:
+            out[i] = by_time[float(t)]
+    missing = set(frames) - set(out)
+    if missing:
+        log.debug("%s: %d frame(s) not found by seeking; decoding from the start", path, len(missing))
+        last = max(missing)
+        with VideoSource(path, prefetch=0, only=missing) as src:
+            for fr in src:
                 out[fr.index] = fr.image
-            if fr.index >= last:
-                break
+                if fr.index >= last:
+                    break
     return out
 
 
