@@ -282,6 +282,26 @@ def test_unreadable_source_leaves_out_the_stills_with_a_warning(synthetic, tmp_p
     assert any("rep stills left out" in r.message for r in caplog.records)
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_analyze_open_asks_the_browser_for_the_report(synthetic, tmp_path, monkeypatch, flag) -> None:
+    """``--open`` hands report.html's file URI to the browser (patched: no browser in tests); without
+    it nothing is opened. The model is replaced by the synthetic analysis."""
+    from valgus.cli.main import main
+
+    a, _ = synthetic
+    monkeypatch.setattr("valgus.cli.analyze.analyze_video", lambda *args, **kw: a)
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url))
+    lg = logging.getLogger("valgus")
+    saved = (lg.handlers[:], lg.level, lg.propagate)
+    try:
+        code = main(["analyze", a.source, "-o", str(tmp_path / "o"), "-q", "--no-video"] + (["--open"] if flag else []))
+    finally:
+        lg.handlers[:], lg.level, lg.propagate = saved
+    assert code == 0 and (tmp_path / "o" / "report.html").is_file()
+    assert opened == ([(tmp_path / "o" / "report.html").resolve().as_uri()] if flag else [])
+
+
 def test_batch_writes_an_index_linking_each_report_and_stores_history(synthetic, tmp_path, monkeypatch, capsys) -> None:
     """``valgus batch`` (the model replaced by the synthetic analysis): each clip's report.html,
     an index.html linking them, and with --subject every clip in the history."""
