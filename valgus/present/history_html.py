@@ -123,15 +123,17 @@ def history_html(subject: str, clips: list[ClipRecord], trend: list[Trend]) -> s
             f'<div class="pair">{svgs}</div><div class="scroll"><table class="trend"><thead><tr><th>session</th>'
             f"<th>left</th><th>right</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>")
     clip_rows = "".join(
-        f"<tr><td>{escape(c.date)}</td><td>{escape(c.source)}</td><td>{escape(c.exercise.replace('_', ' '))}</td>"
-        f'<td><span class="chip {VERDICT_HEADLINE.get(c.verdict, ("na", ""))[0]}v">{escape(c.verdict)}</span></td></tr>'
+        f"<tr><td><b>{escape(c.date)}</b><br><small>{escape(c.source)}</small></td>"
+        f'<td><span class="chip {VERDICT_HEADLINE.get(c.verdict, ("na", ""))[0]}v">{escape(c.verdict)}</span>'
+        f"<br><small>{escape(c.exercise.replace('_', ' ').replace('+', ', '))}</small></td></tr>"
         for c in clips)
-    parts.append(f'<section id="clips"><h2>Clips</h2><div class="scroll"><table><thead><tr><th>date</th><th>clip</th>'
-                 f"<th>exercise</th><th>verdict</th></tr></thead><tbody>{clip_rows}</tbody></table></div>"
+    parts.append(f'<section id="clips"><h2>Clips</h2><div class="scroll"><table><thead><tr><th>session and clip</th>'
+                 f"<th>verdict and exercise</th></tr></thead><tbody>{clip_rows}</tbody></table></div>"
                  f'<p class="note">{escape(SCREENING_NOTE)}</p></section>')
     style = ("<style>li.beyond { font-weight: 600; } .chip.goodv { background: var(--good); } "
              ".chip.warnv { background: var(--warn); } .chip.badv { background: var(--bad); } "
-             "table.trend td { white-space: nowrap; } #clips td { white-space: normal; }</style>")
+             "table.trend td { white-space: nowrap; } #clips td { white-space: normal; overflow-wrap: anywhere; } "
+             "#clips .chip { white-space: normal; }</style>")
     return page(f"valgus history: {subject}", style + "".join(parts))
 
 

@@ -4,9 +4,9 @@ Contents, top to bottom: the verdict and its reasons in plain words (with the pl
 were found, and the screening note); left vs right per exercise ("within noise" inside the
 smallest detectable difference); the rep table; per metric, the left and right leg against time
 with reps shaded, the threshold and its uncertainty band, each rep's judged value and peak
-marked (:mod:`valgus.present.svgplot`); a still of each rep's worst frame (:mod:`valgus.present.stills`); the
-annotated video; camera-check findings with their fixes, frames without a person, the model and
-the configuration.
+marked (:mod:`valgus.present.svgplot`); a still of each rep's worst frame
+(:mod:`valgus.present.stills`); the annotated video; camera-check findings with their fixes,
+frames without a person, the model and the configuration.
 
 Self-contained: plots are inline SVG, stills inline JPEG (base64), no script, no network. The
 annotated video is embedded as a ``data:`` URI when it is at most :data:`EMBED_VIDEO_MAX_BYTES`
@@ -113,7 +113,7 @@ def rule_for(spec: MetricSpec, rep: RepScore, side: str, th: ThresholdConfig) ->
     if spec.key == "hip_adduction_deg":
         ref = v.get("hip_adduction_deg_standing", float("nan"))
         ch = v.get("hip_adduction_deg_change", float("nan"))
-        band = th.sem_deg + th.pipeline_error_deg
+        band = th.sem_deg + th.pipeline_error_deg  # a 2D angle like FPPA: the same uncertainty
         cat = "mild" if np.isfinite(ch) and ch >= th.hip_adduction_sign else "none"
         if not any(f.assessed for f in rep.flags):  # the camera view cannot support a finding
             cat = "na"
