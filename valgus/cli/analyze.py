@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from valgus.cli.history import check_date, record_history
 from valgus.config import Config
 from valgus.engine import Analysis, analyze_video
 from valgus.io.sinks import prepare_outdir
@@ -46,6 +47,7 @@ def run_analyze(args: argparse.Namespace, cfg: Config) -> int:
     from valgus.io.video import probe
 
     probe(video)  # fail on a bad input before touching the output folder
+    check_date(args)
     out = prepare_outdir(outdir, force=args.force)
     a = analyze_video(video, cfg, allow_download=args.download_model, progress=not args.quiet,
                       exercise=args.exercise, baseline=calibration_baseline(args, cfg))
@@ -53,5 +55,10 @@ def run_analyze(args: argparse.Namespace, cfg: Config) -> int:
         log.warning("%s", w)
     write_outputs(a, out, write_video=not args.no_video, progress=not args.quiet,
                   landmarks=getattr(args, "landmarks", False))
+    record_history(a, args)
     print(console_summary(a, out))
+    if args.open:
+        import webbrowser
+
+        webbrowser.open((out / "report.html").resolve().as_uri())
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from valgus.cli.history import check_date, record_history
 from valgus.config import Config
 from valgus.engine import Analysis, analyze_video
 from valgus.errors import OutputExistsError, UsageError, ValgusError
@@ -73,12 +74,14 @@ def batch_row(video: Path, a: Analysis | None, error: str, seconds: float) -> di
 
 def run_batch(args: argparse.Namespace, cfg: Config) -> int:
     vids = collect_videos(args.inputs)
+    check_date(args)
     root = Path(args.outdir)
     table = root / "summary.csv"
     if table.exists() and not args.force:
         raise OutputExistsError(f"{table}: batch results exist (pass --force to overwrite, or choose -o)")
     root.mkdir(parents=True, exist_ok=True)
     rows = []
+    reports: list[str | None] = []  # each clip's report.html, relative to the batch folder
     stems: dict[str, int] = {}
     from tqdm import tqdm
 
@@ -97,6 +100,7 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
             a = analyze_video(video, cfg, allow_download=args.download_model, progress=not args.quiet,
                               exercise=args.exercise)
             write_outputs(a, out, write_video=args.video, progress=not args.quiet)
+            record_history(a, args)
         except ValgusError as exc:
             err = str(exc)
             log.warning("%s: %s", video.name, exc)
@@ -104,12 +108,17 @@ def run_batch(args: argparse.Namespace, cfg: Config) -> int:
             err = f"internal error: {type(exc).__name__}: {exc}"
             log.warning("%s: %s", video.name, err)
         rows.append(batch_row(video, a, err, time.perf_counter() - t0))
+        reports.append(f"{name}/report.html" if a is not None and (root / name / "report.html").is_file() else None)
     with table.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=BATCH_COLUMNS)
         w.writeheader()
         w.writerows(rows)
+    from valgus.io.sinks import write_text_atomic
+    from valgus.present.page import batch_index_html
+
+    write_text_atomic(batch_index_html(rows, reports), root / "index.html")
     ok = sum(r["status"] == "ok" for r in rows)
-    print(f"{ok}/{len(rows)} clips analysed; summary: {table}")
+    print(f"{ok}/{len(rows)} clips analysed; summary: {table}; reports: {root / 'index.html'}")
     for r in rows:
         print(f"  {Path(r['video']).name}: {r['verdict'] or 'ERROR ' + r['error']}")
     return 0 if ok == len(rows) else 1

@@ -1,4 +1,4 @@
-"""The ``valgus`` command: ``analyze``, ``batch`` and ``live``. Parses flags, builds a config and
+"""The ``valgus`` command: ``analyze``, ``batch``, ``live`` and ``history``. Parses flags, builds a config and
 calls library functions; never prints a traceback for a user's mistake.
 
 Exit codes: 0 ok, 1 analysis failed, 2 usage error, 3 output exists (``--force``), 130 interrupted.
@@ -43,6 +43,15 @@ def _frames(p: argparse.ArgumentParser) -> None:
                    help="a calibration clip of the subject standing still, used as the standing baseline")
 
 
+def _history_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("history (progress over sessions)")
+    g.add_argument("--subject", metavar="ID", help="store this clip in the history of subject ID (nothing is stored without it)")
+    g.add_argument("--date", metavar="YYYY-MM-DD", help="session date to store (default: the video file's date)")
+    g.add_argument("--history", metavar="PATH", help="history database (default: $VALGUS_HISTORY, else "
+                   "$XDG_DATA_HOME/valgus/history.sqlite)")
+    g.add_argument("--no-history", action="store_true", help="do not store anything, even with --subject")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="valgus",
@@ -53,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     a = sub.add_parser("analyze", help="analyse a recorded video", description=(
-        "Analyse one video: writes frames.csv, reps.json, summary.json, report.txt and "
+        "Analyse one video: writes frames.csv, reps.json, summary.json, report.txt, report.html and "
         "annotated.mp4 to the output folder and prints the rep table and verdict."))
     a.add_argument("video", help="video file (mp4, mov, avi, mkv, webm, gif, ...)")
     a.add_argument("-o", "--outdir", help="output folder (default: valgus_out/<video name>)")
@@ -62,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--landmarks", action="store_true",
                    help="also write landmarks.npz: the pose model's landmarks (pixels and metres), to re-score or study "
                         "the clip without the model (valgus.engine.analyze_landmarks)")
+    a.add_argument("--open", action="store_true", help="open report.html in the default browser when done")
     _common(a)
     _frames(a)
+    _history_flags(a)
 
     b = sub.add_parser("batch", help="analyse many videos into one summary table", description=(
         "Analyse every video given (files or folders). One bad clip never stops the batch; its "
@@ -74,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--video", action="store_true", help="also write annotated videos (slower)")
     _common(b)
     _frames(b)
+    _history_flags(b)
+
+    h = sub.add_parser("history", help="a subject's progress over sessions", description=(
+        "Print the trend of a subject's stored clips and write history_<ID>.html: per exercise and leg, "
+        "FPPA and valgus flags over the sessions, and whether the change is beyond the smallest "
+        "detectable difference."))
+    h.add_argument("subject", metavar="ID", help="the subject ID given to analyze --subject")
+    h.add_argument("--history", metavar="PATH", help="history database (default: as for analyze)")
+    h.add_argument("-o", "--outdir", default=".", help="folder for history_<ID>.html (default: current folder)")
+    h.add_argument("--config", metavar="TOML", help="settings file (its thresholds.asymmetry_deg is the SDD)")
+    h.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    h.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     lv = sub.add_parser("live", help="check your squat live with a webcam", description=(
         "Webcam check with skeleton overlay, per-rep cues and a verdict at the end. Press q to stop."))
@@ -120,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(args.quiet, args.verbose)
     try:
+        if args.command == "history":
+            from valgus.cli.history import run_history
+
+            return run_history(args, load_config(args.config))
         cfg = config_from_args(args)
         if args.command == "analyze":
             from valgus.cli.analyze import run_analyze

@@ -11,10 +11,11 @@ Media time (the frame's presentation timestamp) is the only clock used downstrea
 
 from __future__ import annotations
 
+import bisect
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from fractions import Fraction
@@ -205,6 +206,8 @@ class VideoSource:
             pose adapter, which scales by ``VideoInfo`` size).
         threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, then automatic: see
             :data:`ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
+        only: if set, yield only the frames with these indices (the others are still decoded,
+            as later frames need them, but not converted to RGB); used for the report's stills.
 
     Damaged streams are decoded as far as possible: undecodable packets are skipped and counted
     in :attr:`stats`; media time keeps the true timestamps, so gaps show as gaps.
@@ -219,6 +222,7 @@ class VideoSource:
         max_fps: float | None = None,
         max_side: int | None = None,
         threads: int | None = None,
+        only: Collection[int] | None = None,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
@@ -238,6 +242,7 @@ class VideoSource:
         self.stride = stride
         self.max_fps = max_fps
         self.max_side = max_side
+        self.only = frozenset(only) if only is not None else None
         st = self._stream
         start_t = float(st.start_time * st.time_base) if st.start_time is not None and st.time_base else 0.0
         c_start = self._container.start_time / 1_000_000 if self._container.start_time is not None else start_t
@@ -344,6 +349,8 @@ class VideoSource:
             if min_dt and t - last_kept_t < min_dt - 1e-6:
                 continue
             last_kept_t = t
+            if self.only is not None and n not in self.only:
+                continue
             if self._out_size is not None:
                 img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1])
             else:
@@ -384,6 +391,63 @@ class VideoSource:
             yield item  # type: ignore[misc]
         if self._error is not None:
             raise VideoError(f"{self.path}: decoding failed ({self._error})") from self._error
+
+
+def _keyframe_times(container: "av.container.InputContainer", stream: Any) -> list[float]:
+    """Media times of the stream's keyframes, from its packets (demuxing only, no decoding)."""
+    tb = stream.time_base or Fraction(1, 1000)
+    out = []
+    try:
+        for packet in container.demux(stream):
+            if packet.is_keyframe and packet.pts is not None:
+                out.append(float(packet.pts * tb))
+    except av.error.FFmpegError as exc:
+        log.debug("keyframe scan stopped: %s", exc)
+    return sorted(out)
+
+
+def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.ndarray]:
+    """The frames shown at media times ``times`` (seconds, the ``t`` of :class:`Frame` and
+    ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip.
+
+    The keyframes are listed from the packets first (no decoding); then for each time the decoder
+    jumps to the last keyframe before it, unless decoding on from where it is would get there
+    sooner, so this never decodes more than reading from the start would. A time with no frame
+    within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
+    (e.g. a stream with broken timestamps).
+    """
+    out: dict[float, np.ndarray] = {}
+    targets = sorted({float(t) for t in times})
+    if not targets:
+        return out
+    with VideoSource(path, prefetch=0) as src:
+        container, stream = src._container, src._stream
+        tb = stream.time_base or Fraction(1, 1000)
+        half = 0.5 / src.info.fps
+        keys = _keyframe_times(container, stream)
+        frames: Iterator[Any] | None = None
+        cur = -np.inf  # media time of the last frame decoded
+        for t in targets:
+            k = bisect.bisect_right(keys, t + half) - 1
+            key_t = keys[k] if k >= 0 else -np.inf
+            if frames is None or key_t > cur + half or t < cur - half:
+                try:
+                    container.seek(max(0, int(max(key_t, 0.0) / tb)), stream=stream, backward=True, any_frame=False)
+                except av.error.FFmpegError as exc:
+                    log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
+                    frames = None
+                    continue
+                frames = src._raw_frames()
+                cur = -np.inf
+            for fr in frames:
+                if fr.pts is None:
+                    continue
+                cur = float(fr.pts * tb)
+                if cur >= t - half:
+                    if cur <= t + half:
+                        out[t] = _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
+                    break
+    return out
 
 
 def _cv2() -> Any:

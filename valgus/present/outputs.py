@@ -1,8 +1,8 @@
 """Everything ``analyze`` leaves in a clip's folder, written from one frozen :class:`Analysis`.
 
 ``frames.csv`` (per frame), ``reps.json`` (per rep, with the verdict), ``summary.json`` (per
-clip), ``config.toml`` (the effective configuration), ``report.txt`` (for a person) and
-``annotated.mp4`` (the video with the overlay). ``analyze``, ``batch`` and ``live --record``
+clip), ``config.toml`` (the effective configuration), ``report.txt`` and ``report.html`` (for a
+person) and ``annotated.mp4`` (the video with the overlay). ``analyze``, ``batch`` and ``live --record``
 all call :func:`write_outputs`, so their files agree.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from valgus.engine import Analysis
 from valgus.io.sinks import write_frames_csv, write_json, write_landmarks, write_text_atomic
+from valgus.present.html import write_report
 from valgus.present.report import report_text
 from valgus.present.serialize import clip_dict, summary_dict
 
@@ -41,6 +42,8 @@ def write_outputs(analysis: Analysis, outdir: str | Path, *, write_video: bool =
         from valgus.present.render_video import write_annotated
 
         write_annotated(analysis, out / "annotated.mp4", progress=progress, max_side=max_side)
-    timings = {**analysis.timings, "write_outputs": time.perf_counter() - t0}
+    t1 = time.perf_counter()
+    write_report(analysis, out / "report.html", video=out / "annotated.mp4" if write_video else None)
+    timings = {**analysis.timings, "write_outputs": time.perf_counter() - t0, "report_html": time.perf_counter() - t1}
     write_json(summary_dict(analysis, timings), out / "summary.json")
     return out
