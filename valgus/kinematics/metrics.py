@@ -235,8 +235,8 @@ def balance(xy: FloatArray) -> FloatArray:
 #: Measured error of the one-camera hip internal rotation estimate (MediaPipe world landmarks:
 #: the knee's flexion axis against the pelvis axis, about the femur) against the rendered 3D
 #: truth, by the product's own 3D knee flexion: ``(from_deg, to_deg, MAE, P90)`` in degrees,
-#: working legs inside reps, variants grid without femoral rotation (docs/hip_rotation.md;
-#: tools/valgus_tools/bench/hip_rotation.py). Single clips were off by far more (a rendered
+#: working legs inside reps, variants grid without femoral rotation (docs/hip_rotation.md,
+#: scripts/benchmark_hip_rotation.py). Single clips were off by far more (a rendered
 #: single-leg squat: median 24-29 deg, up to 38), and femoral rotation that leaves the hip, knee
 #: and ankle centres in place is invisible to any landmark estimate. Published differences
 #: between people with patellofemoral pain and controls are a few degrees: not measurable here.
