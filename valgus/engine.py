@@ -252,17 +252,18 @@ class Session:
 
 
 def analyze_landmarks(path: str | Path, config: Config | None = None, *, exercise: str | None = None,
-                      baseline: Mapping[str, float] | None = None) -> Analysis:
+                      baseline: Mapping[str, float] | None = None, video: str | Path | None = None) -> Analysis:
     """Re-analyse a clip from its ``landmarks.npz`` (``valgus analyze --landmarks``) without the
     pose model: smoothing, metrics and scoring as for the video (the same numbers, in a fraction
-    of a second). For maintainers tuning a rule on a benchmark grid, and for studies."""
+    of a second). For maintainers tuning a rule on a benchmark grid, and for studies. ``video``:
+    the clip the landmarks came from (the analysis's source, for pictures drawn from it)."""
     from valgus.io.sinks import read_landmarks
 
     raw, info, several = read_landmarks(path)
     config = config or Config()
     session = Session(config, info, _NoEstimator(), exercise=exercise, baseline=baseline)
     session.load_raw(raw, frames_with_several=several)
-    return session.finish(source=str(path), decode=DecodeStats(decoded=len(raw)))
+    return session.finish(source=str(video or path), decode=DecodeStats(decoded=len(raw)))
 
 
 class _NoEstimator:

@@ -95,14 +95,11 @@ def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
         return None  # hips rose without a foot on a step: not a step-up
     lead = lead or "left"
     deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc)
-    if exercise is None:
-        # the trailing foot pushes off from the floor: it is on the floor line before the loaded
-        # frame. Without that, both feet read "up" (the floor line was set by a foot placed
-        # forward, lower in the picture: a lunge's standing frames read as a rise onto a step).
-        trail = metrics[f"{other_side(lead)}_foot_raise"][start : deepest + 1]
-        with np.errstate(invalid="ignore"):
-            if not (trail < rc.foot_lift).any():
-                return None
+    if exercise is None and not trailing_pushed_off(metrics, lead, start, deepest, rc):
+        # both feet read "up" before the loaded frame: no push-off from the floor (the floor line
+        # was set by a foot placed forward, lower in the picture: a lunge's standing frames read
+        # as a rise onto a step)
+        return None
     t = metrics["time_s"]
     rep = Rep(start, deepest, rep.end, float(t[start]), float(t[deepest]), rep.t_end, float(rep.depth), rep.partial)
     return rep, "step_up", lead
@@ -169,6 +166,17 @@ def on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rc
     return bool(r.size) and float(np.mean(r > rc.foot_on_step)) >= fraction
 
 
+def trailing_pushed_off(metrics: dict[str, np.ndarray], lead: Side, start: int, deepest: int,
+                        rc: RecognitionConfig) -> bool:
+    """The trailing foot was on the floor line between the rep's start (or a second before it)
+    and its loaded frame: it pushed off from the floor."""
+    t = metrics["time_s"]
+    lo = int(np.searchsorted(t, t[start] - 1.0))
+    trail = metrics[f"{other_side(lead)}_foot_raise"][lo : deepest + 1]
+    with np.errstate(invalid="ignore"):
+        return bool((trail < rc.foot_lift).any())
+
+
 def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: np.ndarray,
                         rc: RecognitionConfig) -> tuple[int, int]:
     """The loaded frame of a step-up and the rep's true start: ``(deepest, start)``.
@@ -189,7 +197,13 @@ def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, ri
     while (a > 0 and np.isfinite(raise_lead[a - 1]) and raise_lead[a - 1] > rc.foot_lift
            and t[rep.start] - t[a - 1] <= rc.stepup_walkback_s):
         a -= 1
-    idx = np.arange(a, top + 1)
+    # The push-off that leads to this rep's top is the last one: search from the last frame
+    # (after the walk-back start) with the trailing foot on the floor, so a lead foot that stays
+    # on the step between reps cannot hand this rep the previous rep's loaded frame.
+    with np.errstate(invalid="ignore"):
+        down = np.flatnonzero(raise_trail[a : top + 1] < rc.foot_lift)
+    first = a + int(down[-1]) if down.size else a
+    idx = np.arange(first, top + 1)
     on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > rc.foot_on_step)
     # The trailing foot is off the floor when its ankle is foot_lift above it: heel rise at
     # push-off lifts the ankle 0.04-0.05 leg lengths while the toes are still down (rendered

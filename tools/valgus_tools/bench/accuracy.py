@@ -793,7 +793,7 @@ def rescore_case(case: Case, work: Path) -> dict[str, Any]:
     lm = work / f"{case.name}_out" / "landmarks.npz"
     rc, err, frames, reps = 1, "", {}, None
     try:
-        a = analyze_landmarks(lm)
+        a = analyze_landmarks(lm, video=work / f"{case.name}.mp4")
         with tempfile.TemporaryDirectory() as tmp:
             write_outputs(a, Path(tmp), write_video=False)
             frames = read_frames_csv(Path(tmp) / "frames.csv")
