@@ -94,7 +94,9 @@ def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
     if exercise is None and (lead is None or not on_step_long_enough(metrics, lead, rep, rc)):
         return None  # hips rose without a foot on a step: not a step-up
     lead = lead or "left"
-    deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc)
+    deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc, strict_fallback=exercise is not None)
+    if deepest < 0:
+        return None  # the trailing foot never left the floor with the lead foot on the step
     if exercise is None and not trailing_pushed_off(metrics, lead, start, deepest, rc):
         # both feet read "up" before the loaded frame: no push-off from the floor (the floor line
         # was set by a foot placed forward, lower in the picture: a lunge's standing frames read
@@ -178,14 +180,16 @@ def trailing_pushed_off(metrics: dict[str, np.ndarray], lead: Side, start: int, 
 
 
 def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: np.ndarray,
-                        rc: RecognitionConfig) -> tuple[int, int]:
+                        rc: RecognitionConfig, strict_fallback: bool = True) -> tuple[int, int]:
     """The loaded frame of a step-up and the rep's true start: ``(deepest, start)``.
 
     The lead foot goes onto the step before the hips rise, so the search runs from the moment the
     lead foot left the floor (walking back from the rise, at most ``stepup_walkback_s``) to the
     top of the rise. The loaded frame is the first one where the lead leg carries the body: lead
     foot on the step and the trailing foot off the floor (its lead knee is then at its most bent
-    under load). Without such a frame, the frame with the hips closest to the lead foot.
+    under load). Without such a frame, the frame with the hips closest to the lead foot, or
+    ``-1`` with ``strict_fallback=False`` (when recognising: no body carried by the lead leg, no
+    step-up).
     """
     raise_lead = metrics[f"{lead}_foot_raise"]
     raise_trail = metrics[f"{other_side(lead)}_foot_raise"]
@@ -212,6 +216,8 @@ def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, ri
         loaded = on_step & (raise_trail[idx] > rc.foot_lift)
     if loaded.any():
         return int(idx[int(np.argmax(loaded))]), int(a)
+    if not strict_fallback:
+        return -1, int(a)
     hip_over_lead = H[idx] - raise_lead[idx]
     score = np.where(on_step & np.isfinite(hip_over_lead), -hip_over_lead, -np.inf)
     if not np.isfinite(score).any():
