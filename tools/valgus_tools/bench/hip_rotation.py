@@ -48,10 +48,10 @@ internal rotation and adduction, so the summary marks every condition whose MAE 
 
 Usage::
 
-    python scripts/benchmark_accuracy.py --grid variants --workers 1 --keep /tmp/var
-    python scripts/benchmark_accuracy.py --grid heldout --workers 1 --keep /tmp/held
-    python scripts/benchmark_hip_rotation.py /tmp/var /tmp/held     # benchmarks/hip_rotation.json
-    python scripts/benchmark_hip_rotation.py /tmp/var --landmarks   # + world_swing (pose model again)
+    python scripts/benchmark_accuracy.py --grid variants --workers 1 --keep DIR_V
+    python scripts/benchmark_accuracy.py --grid heldout --workers 1 --keep DIR_H
+    python scripts/benchmark_hip_rotation.py DIR_V DIR_H       # benchmarks/hip_rotation.json
+    python scripts/benchmark_hip_rotation.py DIR_V --landmarks      # + world_swing (pose model again)
 """
 
 from __future__ import annotations
