@@ -6,6 +6,8 @@ Public API (imported lazily, so ``import valgus`` stays cheap)::
     a = valgus.analyze_video("squat.mp4")          # -> valgus.Analysis (frozen)
     a.result.verdict, a.result.reps                  # -> valgus.ClipResult, [valgus.RepScore]
     valgus.write_outputs(a, "out/")                  # frames.csv, reps.json, summary.json, report
+    for clip in valgus.score_clips(["clips/"], workers=2, outdir="results"):  # many clips, in parallel
+        clip.status, clip.verdict                      # -> valgus.ClipOutcome, as each clip finishes
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _API = {
     "Config": "valgus.config",
     "load_config": "valgus.config",
     "write_outputs": "valgus.present.outputs",
+    "score_clips": "valgus.batch",
+    "ClipOutcome": "valgus.batch",
 }
 
 __all__ = ["__version__", *_API]

@@ -162,8 +162,11 @@ def test_same_numbers_from_cli_and_batch(tmp_path):
         rows = list(csv.DictReader(fh))
     assert rows[0]["verdict"] == lib.result.verdict
     assert int(rows[0]["n_reps"]) == len([r for r in lib.result.reps if not r.partial])
-    # batch never overwrites without being asked
-    assert main(["batch", str(SAMPLES / name), "-o", str(tmp_path / "b"), "-q"]) == 3
+    # a re-run resumes (nothing to redo); other settings are refused, never mixed in
+    before = (tmp_path / "b" / "summary.jsonl").read_text()
+    assert main(["batch", str(SAMPLES / name), "-o", str(tmp_path / "b"), "-q"]) == 0
+    assert (tmp_path / "b" / "summary.jsonl").read_text() == before
+    assert main(["batch", str(SAMPLES / name), "-o", str(tmp_path / "b"), "-q", "--sex", "female"]) == 3
 
 
 def test_hip_rotation_is_withheld_because_its_error_exceeds_the_effect(clip):

@@ -166,14 +166,14 @@ def test_batch_refuses_to_overwrite_a_summary(tmp_path, capsys) -> None:
     assert (out / "summary.csv").read_text() == "old\n"
 
 
-def test_batch_with_only_bad_clips_exits_1_and_records_them(tmp_path, capsys) -> None:
+def test_batch_with_only_bad_clips_exits_4_and_records_them(tmp_path, capsys) -> None:
     bad = _text(tmp_path)
     out = tmp_path / "b"
-    assert main(["batch", str(bad), str(tmp_path / "gone.mp4"), "-o", str(out), "-q"]) == 1
+    assert main(["batch", str(bad), str(tmp_path / "gone.mp4"), "-o", str(out), "-q", "--workers", "1"]) == 4
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     rows = (out / "summary.csv").read_text().splitlines()
-    assert len(rows) == 3 and all(",error," in r for r in rows[1:])  # header + one row per clip
+    assert len(rows) == 3 and all(",failed," in r for r in rows[1:])  # header + one row per clip
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The ``valgus`` command: ``analyze``, ``batch``, ``live`` and ``history``. Parses flags, builds a config and
 calls library functions; never prints a traceback for a user's mistake.
 
-Exit codes: 0 ok, 1 analysis failed, 2 usage error, 3 output exists (``--force``), 130 interrupted.
+Exit codes: 0 ok, 1 analysis failed, 2 usage error, 3 output exists (``--force``), 4 batch: some clips
+failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -77,12 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     _history_flags(a)
 
     b = sub.add_parser("batch", help="analyse many videos into one summary table", description=(
-        "Analyse every video given (files or folders). One bad clip never stops the batch; its "
-        "error goes into the summary table."))
-    b.add_argument("inputs", nargs="+", help="video files and/or folders")
+        "Analyse many clips in parallel: one folder per clip and one row per clip in summary.csv and "
+        "summary.jsonl, written as each clip finishes. A re-run resumes: clips already scored with the "
+        "same input, model and settings are skipped. One bad clip never stops the batch. Exit codes: 0 "
+        "every clip scored (cannot assess included), 4 some clips failed (see the table), 1 nothing could "
+        "start, 2 usage error, 3 the folder holds results of other settings (--force)."))
+    b.add_argument("inputs", nargs="+",
+                   help="video files, folders (searched recursively), glob patterns, or clip lists (.csv with "
+                        "columns path, subject, sex, exercise, leg, mirrored, baseline)")
     b.add_argument("-o", "--outdir", default="valgus_batch", help="output folder (default: valgus_batch)")
-    b.add_argument("--force", action="store_true", help="overwrite existing results")
+    b.add_argument("--force", action="store_true",
+                   help="analyse clips again even when already scored, and replace results of other settings")
     b.add_argument("--video", action="store_true", help="also write annotated videos (slower)")
+    b.add_argument("--workers", type=int, help="worker processes (default: the cores)")
+    b.add_argument("--threads-per-clip", type=int, metavar="N",
+                   help="threads each clip may use (default: cores / workers, at least 1)")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for a local "
+                        "cluster of N processes (needs: pip install 'valgus[dask]')")
     _common(b)
     _frames(b)
     _history_flags(b)

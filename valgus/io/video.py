@@ -113,6 +113,9 @@ def _open_container(path: Path) -> "av.container.InputContainer":
     if not container.streams.video:
         container.close()
         raise VideoError(f"{path}: not a video file (no video stream found)")
+    if container.streams.video[0].codec_context is None:  # a codec FFmpeg does not know at all
+        container.close()
+        raise VideoError(f"{path}: unsupported video codec (this FFmpeg build has no decoder for it)")
     return container
 
 
