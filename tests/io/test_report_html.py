@@ -309,17 +309,17 @@ def test_batch_writes_an_index_linking_each_report_and_stores_history(synthetic,
     from valgus.io.history import HistoryStore
 
     a, folder = synthetic
-    monkeypatch.setattr("valgus.cli.batch.analyze_video", lambda *args, **kw: a)
+    monkeypatch.setattr("valgus.engine.analyze_video", lambda *args, **kw: a)  # in this process: --workers 0
     bad = tmp_path / "broken.mp4"
     bad.write_text("not a video")
     lg = logging.getLogger("valgus")
     saved = (lg.handlers[:], lg.level, lg.propagate)
     try:
         code = main(["batch", a.source, str(bad), "-o", str(tmp_path / "b"), "-q", "--subject", "anna",
-                     "--history", str(tmp_path / "h.sqlite"), "--date", "2026-03-01"])
+                     "--history", str(tmp_path / "h.sqlite"), "--date", "2026-03-01", "--workers", "0"])
     finally:
         lg.handlers[:], lg.level, lg.propagate = saved
-    assert code == 1  # one clip failed
+    assert code == 4  # one clip failed
     links = [d["href"] for t, d in parse((tmp_path / "b" / "index.html").read_text()).tags if t == "a"]
     assert links == ["squat/report.html"] and (tmp_path / "b" / "squat" / "report.html").is_file()
     assert "broken.mp4" in (tmp_path / "b" / "index.html").read_text()  # the failed clip is listed

@@ -44,11 +44,11 @@ from typing import Any
 
 from valgus import __version__
 from valgus.batch.jobs import (
-    CSV_COLUMNS, EXERCISES, LIST_COLUMNS, VIDEO_EXTS, ClipJob, ClipOutcome, LegValues, expand_inputs, read_clip_list,
-    settings_hash,
+    CSV_COLUMNS, EXERCISES, LIST_COLUMNS, VIDEO_EXTS, ClipJob, ClipOutcome, History, LegValues, expand_inputs,
+    read_clip_list, settings_hash,
 )
-from valgus.batch.store import SummaryStore
-from valgus.batch.workers import ClipTask, run_dask, run_local, default_workers
+from valgus.batch.store import SummaryStore, read_rows
+from valgus.batch.workers import ClipTask, default_workers, run_dask, run_inline, run_local
 from valgus.config import Config
 from valgus.errors import OutputExistsError, UsageError
 
@@ -59,8 +59,8 @@ EXIT_SOME_FAILED = 4
 
 __all__ = [
     "CSV_COLUMNS", "EXERCISES", "EXIT_SOME_FAILED", "LIST_COLUMNS", "VIDEO_EXTS", "BatchMismatchError", "ClipJob",
-    "ClipOutcome", "LegValues", "SummaryStore", "default_workers", "exit_code", "expand_inputs", "read_clip_list",
-    "score_clips",
+    "ClipOutcome", "History", "LegValues", "SummaryStore", "default_workers", "exit_code", "expand_inputs",
+    "read_clip_list", "read_rows", "score_clips",
 ]
 
 
@@ -123,14 +123,16 @@ def score_clips(
     baseline: str | Path | None = None,
     allow_download: bool = False,
     progress: bool = False,
+    history: History | None = None,
 ) -> Iterator[ClipOutcome]:
     """Score many clips in parallel, yielding a :class:`ClipOutcome` as each clip finishes.
 
     Args:
         paths: video files, folders (searched recursively), glob patterns, clip lists (``.csv``,
             see :func:`read_clip_list`) or :class:`ClipJob` objects.
-        workers: worker processes on this machine (default: the cores); with ``scheduler``
-            only the size of a ``"local"`` cluster given without N.
+        workers: worker processes on this machine (default: the cores; 0: one clip after another
+            in this process, for debugging); with ``scheduler`` only the size of a ``"local"``
+            cluster given without N.
         config: settings for every clip (default ``Config()``); a clip list's ``sex`` and
             ``mirrored`` override it per clip.
         outdir: write each clip's folder, ``summary.csv`` and ``summary.jsonl`` here, and resume:
@@ -148,6 +150,7 @@ def score_clips(
             that the clip list does not give one for.
         allow_download: allow fetching a named model that is not bundled.
         progress: a progress bar on stderr.
+        history: store each scored clip in a subject's history (see :class:`History`).
 
     Raises (when iteration starts; nothing is analysed then):
         UsageError: no clips in the inputs, a malformed clip list.
@@ -168,9 +171,9 @@ def score_clips(
     """
     cfg = config or Config()
     n = workers if workers is not None else default_workers()
-    for what, v in (("workers", n), ("threads per clip", threads_per_clip)):
-        if v is not None and v < 1:
-            raise UsageError(f"{what} must be at least 1, got {v}")
+    if n < 0 or (threads_per_clip is not None and threads_per_clip < 1):
+        raise UsageError(f"workers must be 0 (in this process) or more and threads per clip 1 or more, "
+                         f"got {n} and {threads_per_clip}")
     if scheduler is not None and (scheduler == "local" or scheduler.startswith("local:")):
         if not scheduler.partition(":")[2].isdigit() and scheduler != "local":
             raise UsageError(f"--scheduler local:N needs a whole number N >= 1, got {scheduler!r}")
@@ -194,10 +197,10 @@ def score_clips(
         jobs = _assign_names(jobs, previous, occupied=on_disk)
         root = store.root if store is not None else None
         todo, skipped = _plan(jobs, previous, root, cfg, model, model_sha, run_id, force)
-        n = min(n, max(1, len(todo)))
+        n = min(n, max(1, len(todo))) if n else 0
         # a cluster's workers are one-thread processes (docs/batch.md); here: share the cores
-        tpc = threads_per_clip or (1 if scheduler else max(1, default_workers() // n))
-        tasks = [ClipTask(j, cfg, root, write_video, allow_download, ids, tpc) for j, ids in todo]
+        tpc = threads_per_clip or (1 if scheduler else max(1, default_workers() // max(n, 1)))
+        tasks = [ClipTask(j, cfg, root, write_video, allow_download, ids, tpc, history) for j, ids in todo]
         log.info("clips: %d, to analyse: %d, already scored in %s: %d", len(jobs), len(tasks),
                  outdir if outdir is not None else "-", len(skipped))
         yield from skipped
@@ -220,7 +223,8 @@ def _run(tasks: list[ClipTask], store: SummaryStore | None, scheduler: str | Non
                                        dynamic_ncols=True))
         if progress:  # log lines above the bar, not through it
             stack.enter_context(logging_redirect_tqdm(loggers=[logging.getLogger("valgus")]))
-        runner = run_dask(tasks, scheduler, workers) if scheduler else run_local(tasks, workers)
+        runner = (run_dask(tasks, scheduler, workers or default_workers()) if scheduler
+                  else run_local(tasks, workers) if workers else run_inline(tasks))
         stack.callback(runner.close)
         for o in runner:
             if store is not None:

@@ -50,6 +50,17 @@ class ClipJob:
     name: str = ""  # the clip's output folder, unique in the batch (assigned by plan)
 
 
+@dataclass(frozen=True)
+class History:
+    """Store each scored clip in a subject's history (``valgus history``): only when ``subject`` is
+    given; a clip list's ``subject`` then names each clip's subject. ``path``: the database
+    (default: valgus's); ``date``: the session date (default: each video file's date)."""
+
+    subject: str | None = None
+    path: str | None = None
+    date: str | None = None
+
+
 def _has_magic(s: str) -> bool:
     return any(c in s for c in "*?[")
 

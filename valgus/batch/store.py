@@ -163,3 +163,21 @@ class SummaryStore:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return replace(o, outdir=str(final))
+
+
+def read_rows(root: str | Path) -> list[ClipOutcome]:
+    """The rows of a batch folder's ``summary.jsonl`` (the latest per clip, sorted by path); a torn
+    or foreign line is skipped. Reading only: no lock, nothing repaired."""
+    path = Path(root) / "summary.jsonl"
+    rows: dict[str, ClipOutcome] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            o = ClipOutcome.from_json(json.loads(line))
+        except (ValueError, TypeError, KeyError):
+            continue
+        rows[o.path] = o
+    return sorted(rows.values(), key=lambda r: r.path)

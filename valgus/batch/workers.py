@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from valgus.batch.jobs import (
-    ClipJob, ClipOutcome, clip_config, clip_result, failed_outcome, file_id, outcome_from_analysis,
+    ClipJob, ClipOutcome, History, clip_config, clip_result, failed_outcome, file_id, outcome_from_analysis,
 )
 from valgus.batch.store import PARTIAL
 from valgus.config import Config
@@ -41,6 +41,7 @@ class ClipTask:
     allow_download: bool
     ids: Mapping[str, Any]  # model, model_sha256, config_hash, valgus_version, input_*, run_id
     threads_per_clip: int = 1
+    history: History | None = None
 
 
 _WORKER: dict[str, Any] = {}  # per worker process: readiness, the baseline cache
@@ -200,6 +201,11 @@ def score_job(task: ClipTask) -> ClipOutcome:
         a = _analyze(job.path, cfg, exercise=job.exercise, baseline=base, allow_download=task.allow_download)
         if tmp is not None:
             _write(a, tmp, write_video=task.write_video)
+        if task.history is not None and task.history.subject:
+            from valgus.io.history import record_clip  # never raises: one warning line
+
+            h = task.history
+            record_clip(a, job.subject or h.subject, path=h.path, date=h.date)
         out = outcome_from_analysis(a, job, **_finish_ids(task, t0))
         if tmp is not None:
             out = replace(out, outdir=str(tmp))
@@ -295,6 +301,12 @@ def run_local(tasks: list[ClipTask], workers: int, *, fn: Callable[[ClipTask], C
                     suspects.extend(broken)
     finally:
         _stop_pool(pool)
+
+
+def run_inline(tasks: list[ClipTask]) -> Iterator[ClipOutcome]:
+    """Every clip in this process, one after another (``workers=0``: debugging, tests)."""
+    for t in tasks:
+        yield score_job(t)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:

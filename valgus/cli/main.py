@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true",
                    help="analyse clips again even when already scored, and replace results of other settings")
     b.add_argument("--video", action="store_true", help="also write annotated videos (slower)")
-    b.add_argument("--workers", type=int, help="worker processes (default: the cores)")
+    b.add_argument("--workers", type=int, help="worker processes (default: the cores; 0: in this process, one clip "
+                                                "after another)")
     b.add_argument("--threads-per-clip", type=int, metavar="N",
                    help="threads each clip may use (default: cores / workers, at least 1)")
     b.add_argument("--scheduler", metavar="ADDRESS",
