@@ -151,5 +151,5 @@ def test_guide_words_put_the_first_thing_to_fix_first():
 def test_reps_line_counts_per_leg():
     reps = [_rep("single_leg_squat", "left", [_flag("dynamic_knee_valgus", "mild", 12, "left")]),
             _rep("single_leg_squat", "left", []), _rep("single_leg_squat", "right", [])]
-    assert lw.reps_line(reps) == "Reps: left 2 (1 caved in), right 1"
+    assert lw.reps_line(reps) == "Reps: left leg 2 (1 caved in), right leg 1"
     assert lw.reps_line([]) == "Reps: none yet"

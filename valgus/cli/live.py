@@ -145,6 +145,8 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                 speaker.say(lw.SPOKEN_PHASE["calibrate"])
             elif step.entered == "guide" and speaker:
                 speaker.say(lw.spoken_guide(step.problems) or "")
+            if step.entered is not None:
+                scr.events.append({"t": fr.t, "event": "phase", "phase": step.entered, "problems": list(step.problems)})
             if step.moved:
                 scr.say(lw.MOVED, fr.t, 1.0)
             if upd.rep is not None:

@@ -55,7 +55,7 @@ def posture(xy: np.ndarray) -> np.ndarray:
 class LiveTiming:
     """How long each step of the set-up takes (seconds of media time) and how still is still."""
 
-    settle_s: float = 0.5  # no camera problem for this long: in place, start the countdown
+    settle_s: float = 1.0  # no camera problem for this long (the check's own window): start the countdown
     hold_s: float = 3.0  # the standing calibration: hold still this long
     still_tol: float = 0.05  # leg lengths any of hips, knees, ankles may move during the hold
     message_s: float = 3.0  # how long a one-off message (calibrated, reset) stays up

@@ -48,22 +48,39 @@ class LiveFrame:
 
 def _scale(image: np.ndarray) -> float:
     h, w = image.shape[:2]
-    return max(0.6, min(w, h * 16 / 9) / 1100.0)
+    return max(0.6, max(w, h) / 1100.0)
 
 
 class LiveView:
-    """Compose one window image. ``mirrored``: flip the picture like a mirror (a selfie view)."""
+    """Compose one window image. ``mirrored``: flip the picture like a mirror (a selfie view);
+    ``fit``: the largest window (width, height) in pixels; a larger picture is scaled down first
+    (text is drawn after, at the window's size, so it stays sharp; a 720x1280 phone picture
+    would not fit a laptop screen, and drawing and showing fewer pixels costs less)."""
 
     font = cv2.FONT_HERSHEY_SIMPLEX
 
-    def __init__(self, *, mirrored: bool = True) -> None:
+    def __init__(self, *, mirrored: bool = True, fit: tuple[int, int] = (1280, 760)) -> None:
         self.mirrored = mirrored
+        self.fit = fit
 
     def _text(self, img: np.ndarray, s: str, org: tuple[int, int], scale: float, colour: RGB, th: int,
               outline: bool = True) -> None:
         if outline:
             cv2.putText(img, s, org, self.font, scale, (0, 0, 0), th + 2, cv2.LINE_AA)
         cv2.putText(img, s, org, self.font, scale, colour, th, cv2.LINE_AA)
+
+    def _wrap(self, text: str, scale: float, th: int, width: int) -> list[str]:
+        """``text`` broken at spaces into lines at most ``width`` pixels wide."""
+        out: list[str] = []
+        line = ""
+        for word in text.split():
+            cand = f"{line} {word}" if line else word
+            if line and cv2.getTextSize(cand, self.font, scale, th)[0][0] > width:
+                out.append(line)
+                line = word
+            else:
+                line = cand
+        return out + ([line] if line else [])
 
     def _panel(self, img: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour: RGB, alpha: float = 0.75) -> None:
         h, w = img.shape[:2]
@@ -76,6 +93,12 @@ class LiveView:
     def render(self, rgb: np.ndarray, xy: np.ndarray, frame: LiveFrame) -> np.ndarray:
         """The window image for camera picture ``rgb`` (not modified) and landmarks ``xy``
         ``(33, 2)`` in the camera's own pixel coordinates."""
+        h, w = rgb.shape[:2]
+        k = min(1.0, self.fit[0] / w, self.fit[1] / h)
+        if k < 1.0:
+            size = (max(2, int(round(w * k))), max(2, int(round(h * k))))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            xy = np.asarray(xy, dtype=float) * k
         img = np.ascontiguousarray(rgb[:, ::-1]) if self.mirrored else rgb.copy()
         h, w = img.shape[:2]
         s = _scale(img)
@@ -83,43 +106,56 @@ class LiveView:
         Annotator(thickness=3, mirrored=self.mirrored).annotate(img, xy, frame.knees, [])
         line_h = int(34 * s)
         fs = 0.8 * s
+        pad = int(16 * s)
+        top = 0
         if frame.banner is not None:
             b = frame.banner
-            n = len(b.lines)
-            bottom = int(14 * s) + line_h * n + (int(90 * s) if b.big else 0)
-            self._panel(img, 0, 0, w, bottom, b.colour)
+            lines = [x for i, line in enumerate(b.lines)
+                     for x in self._wrap(line, fs * (1.15 if i == 0 else 1.0), th, w - 2 * pad)]
+            big_h = int(90 * s) if b.big else 0
+            top = int(14 * s) + line_h * len(lines) + big_h
+            self._panel(img, 0, 0, w, top, b.colour)
             y = int(8 * s) + line_h
-            for i, line in enumerate(b.lines):
-                self._text(img, line, (int(16 * s), y), fs * (1.15 if i == 0 else 1.0), WHITE, th, outline=False)
+            for i, line in enumerate(lines):
+                self._text(img, line, (pad, y), fs * (1.15 if i == 0 else 1.0), WHITE, th, outline=False)
                 y += line_h
             if b.big:
                 big_scale = 2.6 * s
                 (tw, tht), _ = cv2.getTextSize(b.big, self.font, big_scale, th * 3)
-                self._text(img, b.big, ((w - tw) // 2, y + tht), big_scale, WHITE, th * 3, outline=False)
+                self._text(img, b.big, ((w - tw) // 2, y - line_h + int(12 * s) + tht), big_scale, WHITE, th * 3,
+                           outline=False)
         if frame.corner:
             cw = int(200 * s)
-            top = (int(14 * s) + line_h * (len(frame.banner.lines) + (2.6 if frame.banner.big else 0))
-                   if frame.banner else 0)
-            top = int(top)
-            self._panel(img, w - cw, top, w, top + int(10 * s) + int(26 * s) * len(frame.corner), GREY, 0.6)
+            row = int(26 * s)
+            self._panel(img, w - cw, top, w, top + int(10 * s) + row * len(frame.corner), GREY, 0.6)
             y = top + int(28 * s)
             for line in frame.corner:
                 self._text(img, line, (w - cw + int(10 * s), y), 0.65 * s, WHITE, max(1, th - 1), outline=False)
-                y += int(26 * s)
-        bottom_lines = [*frame.status] + ([frame.keys] if frame.keys else [])
-        y = h - int(12 * s) - line_h * (len(bottom_lines) - 1) - (line_h + int(10 * s) if frame.cue else 0)
-        if frame.cue:
+                y += row
+        cue = self._wrap(frame.cue, fs, th, w - 2 * pad) if frame.cue else []
+        status = [x for line in frame.status for x in self._wrap(line, fs, th, w - 2 * pad)]
+        keys = self._wrap(frame.keys, 0.6 * s, 1, w - 2 * pad) if frame.keys else []
+        small_h = int(26 * s)
+        block = line_h * (len(cue) + len(status)) + small_h * len(keys) + (int(10 * s) if cue else 0)
+        y0 = h - block - int(10 * s)
+        if cue:
             col = CATEGORY_COLOUR.get(frame.cue_level, WHITE) if frame.cue_level != "none" else (120, 220, 120)
-            self._panel(img, 0, y - line_h, w, y + int(12 * s), GREY, 0.7)
-            self._text(img, frame.cue, (int(16 * s), y), fs, col, th)
-            y += line_h + int(10 * s)
-        if bottom_lines:
-            self._panel(img, 0, y - line_h + int(4 * s), w, h, GREY, 0.55)
-        for i, line in enumerate(bottom_lines):
-            small = frame.keys and i == len(bottom_lines) - 1
-            self._text(img, line, (int(16 * s), y), (0.6 if small else 0.8) * s,
-                       (200, 200, 200) if small else WHITE, max(1, th - 1) if small else th, outline=False)
+            self._panel(img, 0, y0, w, y0 + line_h * len(cue) + int(10 * s), (20, 20, 20), 0.8)
+            y = y0 + line_h - int(6 * s)
+            for line in cue:
+                self._text(img, line, (pad, y), fs, col, th, outline=False)
+                y += line_h
+            y0 += line_h * len(cue) + int(10 * s)
+        if status or keys:
+            self._panel(img, 0, y0, w, h, GREY, 0.6)
+        y = y0 + line_h - int(6 * s)
+        for line in status:
+            self._text(img, line, (pad, y), fs, WHITE, th, outline=False)
             y += line_h
+        y -= line_h - small_h
+        for line in keys:
+            self._text(img, line, (pad, y), 0.6 * s, (210, 210, 210), 1, outline=False)
+            y += small_h
         return img
 
     def paused(self, image: np.ndarray, text: str) -> np.ndarray:

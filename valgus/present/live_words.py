@@ -15,7 +15,7 @@ from valgus.scoring.results import RepScore, at_least
 
 #: What to change, per camera-check code, in the order the guide asks for it (the first matters most).
 GUIDE_FIX: dict[str, str] = {
-    "no_person": "Step into the picture",
+    "no_person": "Step into the picture, whole body in view",
     "out_of_view": "Step back: feet out of view",
     "too_close": "Step back: too close",
     "too_small": "Come closer",
@@ -23,7 +23,7 @@ GUIDE_FIX: dict[str, str] = {
 }
 GUIDE_ORDER = tuple(GUIDE_FIX)
 
-KEYS_LINE = "q quit   space pause   c recalibrate   r reset   m mirror"
+KEYS_LINE = "q quit | space pause | c recalibrate | r reset | m mirror"
 GUIDE_TITLE = "Set-up"
 GUIDE_OK = "Good: whole body in view, facing the camera"
 HOLD_STILL = "Stand tall on both feet and hold still"
@@ -118,17 +118,15 @@ def rep_cue(rep: RepScore, number: int | None = None) -> RepCue:
         what = f"knees came {100 * (1 - f.value):.0f}% closer than standing"
         fix = _FIX["knee_width"]
         spoken = "Knees in. Push them out."
-    if rep.working_leg == "both":
-        text = f"Rep {n}, {what}: {fix}"
-    else:
-        text = f"Rep {n}, {what}: {fix}"
+    text = f"Rep {n}, {what}: {fix}"
     if hip:
         text += f"; {_FIX[hip[0].name]}"
     return RepCue(text, f"Rep {n}. {spoken}", level)
 
 
 def reps_line(reps: Sequence[RepScore]) -> str:
-    """``"Reps: left 2 (1 in), right 3, both 1"``: reps per leg, with how many showed valgus."""
+    """``"Reps: left leg 2 (1 caved in), right leg 3, both legs 1"``: reps per leg (a squat works
+    both), with how many showed knee valgus."""
     if not reps:
         return "Reps: none yet"
     parts = []
@@ -137,7 +135,7 @@ def reps_line(reps: Sequence[RepScore]) -> str:
         if not mine:
             continue
         caved = sum(at_least(r.worst("dynamic_knee_valgus"), "mild") for r in mine)
-        parts.append(f"{leg} {len(mine)}" + (f" ({caved} caved in)" if caved else ""))
+        parts.append(f"{leg} {'legs' if leg == 'both' else 'leg'} {len(mine)}" + (f" ({caved} caved in)" if caved else ""))
     return "Reps: " + ", ".join(parts)
 
 
