@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: Every how many seconds of media time the camera check runs while exercising (every frame
 #: during the set-up guide and the calibration).
 CHECK_EVERY_S = 0.5
+#: The guide's spoken advice is repeated after this many seconds if nothing changed.
+GUIDE_REPEAT_S = 6.0
 #: The session's own numbers (fps, latency, dropped frames), next to the clip's files.
 STATS_FILE = "live.json"
 #: A camera's frames as analysed, recorded for annotated.mp4 (a replayed file is re-decoded).
@@ -46,6 +48,8 @@ class _Screen:
     next_check_t: float = 0.0
     mirrored: bool = True
     paused: bool = False
+    spoken_advice: str | None = None
+    spoken_t: float = float("-inf")
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def say(self, text: str, t: float, seconds: float) -> None:
@@ -143,8 +147,11 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                     speaker.say(lw.SPOKEN_PHASE["exercise"])
             elif step.entered == "calibrate" and speaker:
                 speaker.say(lw.SPOKEN_PHASE["calibrate"])
-            elif step.entered == "guide" and speaker:
-                speaker.say(lw.spoken_guide(step.problems) or "")
+            if speaker and step.phase == "guide" and problems is not None:
+                advice = lw.spoken_guide(problems)  # said when it changes, or again after a while
+                if advice and (advice != scr.spoken_advice or fr.t - scr.spoken_t >= GUIDE_REPEAT_S):
+                    speaker.say(advice)
+                    scr.spoken_advice, scr.spoken_t = advice, fr.t
             if step.entered is not None:
                 scr.events.append({"t": fr.t, "event": "phase", "phase": step.entered, "problems": list(step.problems)})
             if step.moved:

@@ -62,6 +62,7 @@ class LiveView:
     def __init__(self, *, mirrored: bool = True, fit: tuple[int, int] = (1280, 760)) -> None:
         self.mirrored = mirrored
         self.fit = fit
+        self._wrapped: dict[tuple[str, float, int, int], list[str]] = {}
 
     def _text(self, img: np.ndarray, s: str, org: tuple[int, int], scale: float, colour: RGB, th: int,
               outline: bool = True) -> None:
@@ -70,7 +71,17 @@ class LiveView:
         cv2.putText(img, s, org, self.font, scale, colour, th, cv2.LINE_AA)
 
     def _wrap(self, text: str, scale: float, th: int, width: int) -> list[str]:
-        """``text`` broken at spaces into lines at most ``width`` pixels wide."""
+        """``text`` broken at spaces into lines at most ``width`` pixels wide (remembered: the
+        same lines come back frame after frame)."""
+        key = (text, scale, th, width)
+        got = self._wrapped.get(key)
+        if got is None:
+            if len(self._wrapped) > 256:
+                self._wrapped.clear()
+            got = self._wrapped[key] = self._wrap_now(text, scale, th, width)
+        return got
+
+    def _wrap_now(self, text: str, scale: float, th: int, width: int) -> list[str]:
         out: list[str] = []
         line = ""
         for word in text.split():
