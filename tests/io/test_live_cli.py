@@ -143,3 +143,35 @@ def test_speaker_never_blocks_and_keeps_only_the_newest_cue(tmp_path):
     assert sp.spoken == ["0.3", "0.01"]
     sp.close()
     assert not Speaker([]).available
+
+
+def test_keys_pause_recalibrate_reset_mirror_quit():
+    from valgus.cli.live import _keys, _Screen
+    from valgus.causal import LiveScorer
+    from valgus.config import Config
+    from valgus.present.live_state import LiveState
+    from valgus.present.live_view import LiveView
+
+    class FakeDisplay:
+        def __init__(self, keys):
+            self.keys, self.shown = list(keys), 0
+
+        def show(self, img):
+            self.shown += 1
+            return self.keys.pop(0)
+
+    info = VideoInfo(None, 640, 480, 30.0, None, None, "camera", source="camera")
+    live, state, view, scr = LiveScorer(Config(), info), LiveState(), LiveView(), _Screen()
+    img = np.zeros((48, 64, 3), np.uint8)
+    args = (scr, state, live, view, 1.0, img, None)
+    assert _keys(-1, FakeDisplay([]), *args) is None
+    assert _keys(ord("m"), FakeDisplay([]), *args) is None and scr.mirrored is False
+    state.phase = "exercise"
+    assert _keys(ord("c"), FakeDisplay([]), *args) is None and state.phase == "calibrate"
+    assert _keys(ord("r"), FakeDisplay([]), *args) is None and state.phase == "guide" and live.baseline is None
+    d = FakeDisplay([-1, -1, ord(" ")])  # paused: the window keeps showing until space again
+    assert _keys(ord(" "), d, *args) is None and d.shown == 3 and not scr.paused
+    assert _keys(ord(" "), FakeDisplay([ord("q")]), *args) == "q"  # q while paused
+    assert _keys(None, FakeDisplay([]), *args) == "window closed"
+    assert _keys(27, FakeDisplay([]), *args) == "q"
+    assert [e["event"] for e in scr.events] == ["recalibrate", "reset", "pause", "resume", "pause"]
