@@ -194,16 +194,18 @@ def run_live_window(clip: Path, record: Path, shots_dir: Path, *, display: str, 
 
 
 def pick_moments(events: list[dict], guide_t: float = 1.6) -> dict[str, float]:
-    """Media times worth a screenshot, from the session's events: ``guide_t`` (while the demo
-    clip's feet are still out of the picture) if the guide was up then, the middle of the
-    countdown that ended in a calibration, and 0.8 s after the second rep's cue (the first one
-    that showed valgus on the sample)."""
+    """Media times worth a screenshot, from the session's events: half a second after the guide
+    first asked for a change (while the demo clip's feet are still out of the picture, before
+    ``guide_t``, if it did by then), the middle of the countdown that ended in a calibration, and
+    0.8 s after the second rep's cue (the first one that showed valgus on the sample)."""
     out: dict[str, float] = {}
     phases = [e for e in events if e.get("event") == "phase"]
-    ends = [b["t"] for b in phases[1:]] + [float("inf")]
-    for a, end in zip(phases, ends):
-        if a["phase"] == "guide" and a["t"] <= guide_t < end:
-            out["live_guide"] = guide_t
+    asked = [e for e in events if e.get("event") == "guide" and e.get("problems")]
+    if asked:
+        t = asked[0]["t"]
+        later = [p["t"] for p in phases if p["t"] > t]
+        end = min(later) if later else float("inf")
+        out["live_guide"] = min(t + 0.5, max(t, guide_t), 0.5 * (t + end))
     for a, b in zip(phases, phases[1:]):
         if a["phase"] == "calibrate" and b["phase"] == "exercise":
             out["live_calibration"] = a["t"] + 0.5 * (b["t"] - a["t"])

@@ -49,6 +49,7 @@ class _Screen:
     mirrored: bool = True
     paused: bool = False
     spoken_advice: str | None = None
+    guide_said: str | None = None
     spoken_t: float = float("-inf")
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -147,6 +148,11 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                     speaker.say(lw.SPOKEN_PHASE["exercise"])
             elif step.entered == "calibrate" and speaker:
                 speaker.say(lw.SPOKEN_PHASE["calibrate"])
+            if step.phase == "guide" and problems is not None:
+                said = lw.guide_lines(problems)[0]
+                if said != scr.guide_said:
+                    scr.guide_said = said
+                    scr.events.append({"t": fr.t, "event": "guide", "problems": list(problems), "said": said})
             if speaker and step.phase == "guide" and problems is not None:
                 advice = lw.spoken_guide(problems)  # said when it changes, or again after a while
                 if advice and (advice != scr.spoken_advice or fr.t - scr.spoken_t >= GUIDE_REPEAT_S):
