@@ -171,7 +171,7 @@ def run_live_window(clip: Path, record: Path, shots_dir: Path, *, display: str, 
                     continue
             path = grab_dir / f"{len(grabs):04d}.xwd"
             subprocess.run(["xwd", "-root", "-silent", "-out", str(path)], env=env, timeout=10)
-            grabs.append((time.monotonic() - t_start - seen, path))
+            grabs.append((time.monotonic(), path))
             time.sleep(max(0.0, every_s - (time.monotonic() - now)))
     finally:
         if proc.poll() is None:
@@ -182,8 +182,12 @@ def run_live_window(clip: Path, record: Path, shots_dir: Path, *, display: str, 
     if stats.exists():
         run.live = json.loads(stats.read_text())
     if geom is not None and grabs and run.live:
+        # the child's media time 0 on the same monotonic clock, plus its median latency: a grab
+        # at monotonic time g shows about media time g - start - latency
+        start = run.live.get("clock_start") or (t_start + seen)
+        lag = (run.live.get("latency_ms") or {}).get("median", 0.0) / 1000.0
         for name, t in pick_moments(run.live.get("events", [])).items():
-            t_grab, path = min(grabs, key=lambda g: abs(g[0] - t))
+            _, path = min(grabs, key=lambda g: abs(g[0] - start - lag - t))
             png = shots_dir / f"{name}.png"
             x, y, w, h = geom
             subprocess.run(["convert", f"xwd:{path}", "-crop", f"{w}x{h}+{x}+{y}", "+repage", str(png)],
@@ -197,7 +201,8 @@ def pick_moments(events: list[dict], guide_t: float = 1.6) -> dict[str, float]:
     """Media times worth a screenshot, from the session's events: half a second after the guide
     first asked for a change (while the demo clip's feet are still out of the picture, before
     ``guide_t``, if it did by then), the middle of the countdown that ended in a calibration, and
-    0.8 s after the second rep's cue (the first one that showed valgus on the sample)."""
+    the bottom of the third rep, with the second rep's cue on screen (the sample's first rep with
+    valgus), or else 0.8 s after the second rep."""
     out: dict[str, float] = {}
     phases = [e for e in events if e.get("event") == "phase"]
     asked = [e for e in events if e.get("event") == "guide" and e.get("problems")]
@@ -210,7 +215,9 @@ def pick_moments(events: list[dict], guide_t: float = 1.6) -> dict[str, float]:
         if a["phase"] == "calibrate" and b["phase"] == "exercise":
             out["live_calibration"] = a["t"] + 0.5 * (b["t"] - a["t"])
     reps = [e for e in events if e.get("event") == "rep"]
-    if reps:
+    if len(reps) >= 3:  # the bottom of rep 3 (knees caving in), rep 2's cue still on screen
+        out["live_rep_cue"] = reps[2].get("t_deepest", reps[2]["t"] - 0.9)
+    elif reps:
         out["live_rep_cue"] = reps[min(1, len(reps) - 1)]["t"] + 0.8
     return out
 

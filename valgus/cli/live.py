@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
             if upd.rep is not None:
                 cue = lw.rep_cue(upd.rep, number=len(live.reps))
                 scr.cue, scr.cue_level = cue.text, cue.level
-                scr.events.append({"t": fr.t, "event": "rep", "cue": cue.text})
+                scr.events.append({"t": fr.t, "event": "rep", "t_deepest": upd.rep.t_deepest, "cue": cue.text})
                 log.info("%s", cue.text)
                 if speaker:
                     speaker.say(cue.spoken)
@@ -221,7 +221,9 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
         print(f"  - {r}")
     summary = {"source": "file" if cam.is_file else "camera", "realtime": bool(paced or not cam.is_file),
                "stopped_by": reason, "frames_analysed": n, "width": cam.info.width, "height": cam.info.height,
-               "nominal_fps": cam.info.fps, **meter.summary(capture.stats), "events": scr.events}
+               "nominal_fps": cam.info.fps, **meter.summary(capture.stats),
+               "clock_start": capture.clock_start,  # time.monotonic() at media time 0 (to match screenshots)
+               "events": scr.events}
     if out is not None:
         from valgus.present.outputs import write_outputs
 

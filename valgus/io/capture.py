@@ -142,6 +142,7 @@ class Capture:
         self._frames = frames
         self.paced, self.clock, self._sleep = paced, clock, sleep
         self.slot = LatestSlot(lossless=lossless)
+        self.clock_start: float | None = None  # the clock at media time 0 (the first frame)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -168,6 +169,8 @@ class Capture:
                     t_cap = due
                 else:
                     t_cap = self.clock()
+                if self.clock_start is None:
+                    self.clock_start = t_cap - fr.t
                 if not self.slot.put(Captured(fr, seq, t_cap), self._stop):
                     break
         except BaseException as exc:  # handed to the consumer (CameraError, VideoError, ...)
