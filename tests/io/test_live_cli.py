@@ -175,3 +175,14 @@ def test_keys_pause_recalibrate_reset_mirror_quit():
     assert _keys(None, FakeDisplay([]), *args) == "window closed"
     assert _keys(27, FakeDisplay([]), *args) == "q"
     assert [e["event"] for e in scr.events] == ["recalibrate", "reset", "pause", "resume", "pause"]
+
+
+def test_the_live_command_loads_no_pyav_before_the_window():
+    """Issue 11: with PyAV's libxcb loaded before OpenCV's Qt, the first imshow hung. The CLI and
+    the live driver must leave PyAV unloaded until valgus.io.display has loaded cv2."""
+    import subprocess
+    import sys
+
+    code = ("import sys, valgus.cli.main, valgus.cli.live; "
+            "sys.exit(1 if 'av' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -170,6 +170,8 @@ def _results(seconds: float, frames: int | None, clip_s: float, live: dict[str, 
             "fps_analysed": n / wall if wall else None, "fps_shown": live.get("fps_shown"),
             "latency_ms": live.get("latency_ms"), "cost_ms": live.get("cost_ms"),
             "model_ms_per_frame": 1000 * pose_s / n if pose_s and n else None,
+            "engine_ms_per_frame": (1000 * timings["select_measure_score"] / n
+                                    if timings.get("select_measure_score") and n else None),
             "cost_ms_per_minute": per_min, "cost_last_vs_first": drift,
             "peak_rss_mb": round(peak_kb / 1024, 1),
             "rss_mb_first_last_sample": [samples[1]["rss_mb"], samples[-1]["rss_mb"]] if len(samples) > 2 else None,
@@ -195,6 +197,42 @@ def _results(seconds: float, frames: int | None, clip_s: float, live: dict[str, 
     return res
 
 
+def markdown(res: dict[str, Any]) -> str:
+    """The results as the table in ``docs/live.md``."""
+    r, t, ld = res["results"], res["targets"], res["load"]
+    lat = r["latency_ms"] or {}
+    per_min = r["cost_ms_per_minute"]
+    met = t["met"]
+
+    def ok(k: str) -> str:
+        return "yes" if met[k] else "**no**"
+
+    rows = [
+        ("frames per second analysed / shown", f"{r['fps_analysed']:.1f} / {r['fps_shown']:.1f}", ">= 25", ok("fps")),
+        ("capture-to-display latency, median", f"{lat.get('median', float('nan')):.0f} ms", "< 100 ms",
+         ok("latency_median")),
+        ("capture-to-display latency, 95th percentile", f"{lat.get('p95', float('nan')):.0f} ms", "< 200 ms",
+         ok("latency_p95")),
+        ("frames dropped", f"{r['frames_dropped']} of {r['frames_read']} ({100 * r['dropped_fraction']:.1f} %)",
+         "reported", "yes"),
+        ("cost per frame, first / last minute",
+         f"{per_min[0]:.1f} / {per_min[-1]:.1f} ms ({100 * (r['cost_last_vs_first'] or 0):+.1f} %)" if per_min else "-",
+         "within 10 %", ok("flat_cost")),
+        ("peak RSS", f"{r['peak_rss_mb']:.0f} MB", "< 600 MB", ok("peak_rss")),
+        ("pose model per analysed frame", f"{r['model_ms_per_frame']:.1f} ms" if r["model_ms_per_frame"] else "-",
+         "", ""),
+        ("causal engine per analysed frame (smoothing, metrics, reps)",
+         f"{r['engine_ms_per_frame']:.1f} ms" if r.get("engine_ms_per_frame") else "-", "", ""),
+    ]
+    lines = ["| measure | result | target | met |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines.append("")
+    lines.append(f"{res['settings']['seconds'] / 60:g}-minute session, {res['created']}; 1-minute load average "
+                 f"{ld['before']['loadavg'][0] if ld['before']['loadavg'] else '-'} before, median "
+                 f"{ld['during_median']:.2f} (max {ld['during_max']:.2f}) during, on {res['machine']['cpus']} cores.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="valgus live benchmark (issue 11): fps, latency, drops, cost, RSS")
     ap.add_argument("--seconds", type=float, default=600.0, help="session length (default 600 = 10 minutes)")
@@ -210,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "cost_last_vs_first", "peak_rss_mb")}, indent=1))
     print(json.dumps(res["load"], indent=1))
     print("targets met:", res["targets"]["met"])
+    print(markdown(res))
     return 0
 
 
-__all__ = ["TARGETS", "main", "make_landscape_clip", "run_benchmark"]
+__all__ = ["TARGETS", "main", "make_landscape_clip", "markdown", "run_benchmark"]
