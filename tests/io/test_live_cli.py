@@ -105,6 +105,25 @@ def test_ctrl_c_writes_the_session(tmp_path, capsys, clip, _fakes):
     assert not (tmp_path / "rec" / "annotated.mp4").exists()
 
 
+def test_sigterm_writes_the_session(monkeypatch, tmp_path, capsys, clip, _fakes):
+    import os
+    import signal
+
+    calls = _fakes.__call__
+
+    def kill_at_10(image, t, index, size=None):
+        if index == 10:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return calls(image, t, index, size)
+
+    monkeypatch.setattr("valgus.engine.open_estimator", lambda cfg, allow_download=False: kill_at_10)
+    kill_at_10.close = lambda: None  # type: ignore[attr-defined]
+    assert run(["--camera", str(clip), "--record", str(tmp_path / "rec"), "--no-video"]) == 0
+    assert "live stopped: terminated (SIGTERM)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "rec" / "live.json").read_text())["stopped_by"] == "terminated (SIGTERM)"
+    assert signal.getsignal(signal.SIGTERM) is not None and "live" not in str(signal.getsignal(signal.SIGTERM))
+
+
 def test_max_seconds_stops_on_media_time_and_a_replay_writes_the_annotated_video(tmp_path, capsys, clip):
     assert run(["--camera", str(clip), "--record", str(tmp_path / "rec"), "--max-seconds", "1"]) == 0
     stats = json.loads((tmp_path / "rec" / "live.json").read_text())

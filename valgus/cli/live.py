@@ -57,8 +57,30 @@ class _Screen:
         self.message, self.message_until = text, t + seconds
 
 
+class _Terminated(Exception):
+    """SIGTERM (``kill``, a logout, a test's timeout): end the session like q, writing it."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def run_live(args: argparse.Namespace, cfg: Config) -> int:
     """Run the webcam check; prints the rep table and the verdict at the end."""
+    import signal
+    import threading
+
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run_display(args, cfg)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
+def _run_display(args: argparse.Namespace, cfg: Config) -> int:
     display = None
     if not args.no_display:
         # cv2's GUI before anything loads PyAV (valgus.io.display explains the libxcb clash)
@@ -188,6 +210,8 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                 break
     except KeyboardInterrupt:
         reason = "Ctrl-C"
+    except _Terminated:
+        reason = "terminated (SIGTERM)"
     except CameraError as exc:
         reason = f"camera lost ({exc})"
         status = 1
