@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from valgus_tools.bench.speed import make_long_clip
-from valgus_tools.livewin import ROOT, SAMPLE, Xvfb, missing_tools
+from valgus_tools.livewin import ROOT, SAMPLE, Xvfb, missing_tools, window_geometry
 
 TARGETS = {"fps_min": 25.0, "latency_median_ms_max": 100.0, "latency_p95_ms_max": 200.0,
            "cost_last_vs_first_max": 0.10, "peak_rss_mb_max": 600.0}
@@ -78,6 +78,19 @@ def _status_kb(pid: int, field: str) -> int | None:
     return None
 
 
+def _window_png(display: str, png: Path) -> None:
+    """A PNG of the live window (xwd of the screen, cropped to the window)."""
+    geom = window_geometry(display)
+    if geom is None:
+        return
+    x, y, w, h = geom
+    png.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DISPLAY": display}
+    xwd = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True, timeout=30).stdout
+    subprocess.run(["convert", "xwd:-", "-crop", f"{w}x{h}+{x}+{y}", "+repage", str(png)], input=xwd,
+                   check=True, timeout=60)
+
+
 def _cpu_s(pid: int) -> float | None:
     """User + system CPU seconds of process ``pid`` so far (all its threads)."""
     try:
@@ -102,8 +115,10 @@ def _uptime() -> str:
 
 
 def run_benchmark(seconds: float, out_json: Path | None, *, sample_s: float = 5.0, keep: Path | None = None,
-                  python: str = sys.executable) -> dict[str, Any]:
-    """Make the clip, run the live session in a window, and return (and write) the results."""
+                  python: str = sys.executable, screenshot: Path | None = None,
+                  screenshot_at_s: float = 45.0) -> dict[str, Any]:
+    """Make the clip, run the live session in a window, and return (and write) the results;
+    ``screenshot``: a PNG of the window ``screenshot_at_s`` seconds into the session."""
     missing = missing_tools()
     if missing:
         raise SystemExit(f"needs {', '.join(missing)} (Debian: apt install xvfb x11-apps imagemagick)")
@@ -134,6 +149,9 @@ def run_benchmark(seconds: float, out_json: Path | None, *, sample_s: float = 5.
             peak_kb = 0
             cpu_s = None
             while proc.poll() is None:
+                if screenshot is not None and time.monotonic() - start >= min(screenshot_at_s, 0.5 * seconds):
+                    _window_png(x.display, screenshot)
+                    screenshot = None
                 cpu_s = _cpu_s(proc.pid) or cpu_s
                 rss = _status_kb(proc.pid, "VmRSS")
                 peak_kb = max(peak_kb, _status_kb(proc.pid, "VmHWM") or 0)
@@ -247,7 +265,7 @@ def markdown(res: dict[str, Any]) -> str:
     lines = ["| measure | result | target | met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines.append("")
-    lines.append(f"{res['settings']['seconds'] / 60:g}-minute session, {res['created']}; 1-minute load average "
+    lines.append(f"{res['settings']['seconds'] / 60:.3g}-minute session, {res['created']}; 1-minute load average "
                  f"{ld['before']['loadavg'][0] if ld['before']['loadavg'] else '-'} before, median "
                  f"{ld['during_median']:.2f} (max {ld['during_max']:.2f}) during, on {res['machine']['cpus']} cores.")
     return "\n".join(lines)
@@ -259,9 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "live.json",
                     help="results file (default benchmarks/live.json); '-' to only print")
     ap.add_argument("--keep", type=Path, help="keep the clip and the session's files in this folder")
+    ap.add_argument("--screenshot", type=Path, default=ROOT / "docs" / "img" / "live_benchmark.png",
+                    help="a PNG of the window 45 s in (default docs/img/live_benchmark.png); '-' for none")
     args = ap.parse_args(argv)
     out = None if str(args.out) == "-" else args.out
-    res = run_benchmark(args.seconds, out, keep=args.keep)
+    shot = None if str(args.screenshot) == "-" else args.screenshot
+    res = run_benchmark(args.seconds, out, keep=args.keep, screenshot=shot)
     r = res["results"]
     print(json.dumps({k: r.get(k) for k in ("fps_analysed", "fps_shown", "latency_ms", "frames_dropped",
                                             "dropped_fraction", "model_ms_per_frame", "cpu_ms_per_analysed_frame",
