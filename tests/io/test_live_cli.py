@@ -205,3 +205,9 @@ def test_the_live_command_loads_no_pyav_before_the_window():
     code = ("import sys, valgus.cli.main, valgus.cli.live; "
             "sys.exit(1 if 'av' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("flag", ["--hold-seconds", "--max-seconds"])
+def test_bad_durations_are_usage_errors(flag, capsys):
+    assert run(["--camera", "0", flag, "0"]) == 2
+    assert capsys.readouterr().err.strip() == f"valgus: error: {flag} must be more than 0, got 0"

@@ -70,6 +70,12 @@ def run_live(args: argparse.Namespace, cfg: Config) -> int:
     import signal
     import threading
 
+    from valgus.errors import UsageError
+
+    if not args.hold_seconds > 0:
+        raise UsageError(f"--hold-seconds must be more than 0, got {args.hold_seconds:g}")
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise UsageError(f"--max-seconds must be more than 0, got {args.max_seconds:g}")
     old = None
     if threading.current_thread() is threading.main_thread():
         old = signal.signal(signal.SIGTERM, _on_sigterm)
