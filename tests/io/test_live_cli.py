@@ -95,6 +95,14 @@ def test_camera_unplugged_mid_session_still_writes_everything(monkeypatch, tmp_p
     assert _fakes.closed
 
 
+def test_camera_without_video_still_writes_the_report(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("valgus.io.camera.CameraSource", FakeCamera)
+    assert run(["--camera", "0", "--record", str(tmp_path / "rec"), "--no-video"]) == 1
+    for name in OUTPUTS + ("report.html",):
+        assert (tmp_path / "rec" / name).exists(), name
+    assert not (tmp_path / "rec" / "camera.mp4").exists()
+
+
 def test_ctrl_c_writes_the_session(tmp_path, capsys, clip, _fakes):
     _fakes.interrupt_at = 20
     assert run(["--camera", str(clip), "--record", str(tmp_path / "rec"), "--no-video"]) == 0
