@@ -113,15 +113,26 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     lv = sub.add_parser("live", help="check your squat live with a webcam", description=(
-        "Webcam check with skeleton overlay, per-rep cues and a verdict at the end. Press q to stop."))
+        "Webcam check: a set-up guide, a standing calibration, the knee colours and each rep's result as it "
+        "ends, and the verdict at the end. Keys: q quit, space pause, c recalibrate, r reset, m mirror."))
     lv.add_argument("--camera", default="0",
                     help="camera index, device path or stream URL (default 0); a video file is replayed as if live")
     lv.add_argument("--width", type=int, default=1280, help="requested camera frame width in pixels (default 1280)")
     lv.add_argument("--height", type=int, default=720, help="requested camera frame height in pixels (default 720)")
     lv.add_argument("--no-display", action="store_true", help="no window (print cues only)")
-    lv.add_argument("--record", metavar="DIR", help="save frames.csv/reps.json of the session here")
+    lv.add_argument("--realtime", action="store_true",
+                    help="replay a video file at its frame rate, dropping frames the model cannot keep up with "
+                         "(as a camera would); without it every frame of a file is analysed")
+    lv.add_argument("--record", metavar="DIR",
+                    help="write the session here as analyze writes a clip (frames.csv, reps.json, summary.json, "
+                         "report.txt, annotated.mp4) plus live.json (fps, latency, dropped frames)")
     lv.add_argument("--force", action="store_true", help="overwrite an existing --record folder")
-    lv.add_argument("--max-seconds", type=float, help="stop after this many seconds")
+    lv.add_argument("--no-video", action="store_true", help="with --record: no annotated.mp4 (and no camera.mp4)")
+    lv.add_argument("--max-seconds", type=float, help="stop after this many seconds of media time")
+    lv.add_argument("--speak", action="store_true", help="spoken cues (needs espeak-ng)")
+    lv.add_argument("--hold-seconds", type=float, default=3.0,
+                    help="standing calibration: hold still this long (default 3)")
+    lv.add_argument("--no-mirror", action="store_true", help="show the camera picture unmirrored (m toggles)")
     _common(lv)
     return parser
 

@@ -17,7 +17,8 @@ class Display:
 
     def __init__(self, title: str = "valgus live") -> None:
         self.title = title
-        cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
+        # the window takes the image's size (the caller fits it to the screen); no Qt toolbar
+        cv2.namedWindow(self.title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
 
     def show(self, rgb: np.ndarray) -> int | None:
         cv2.imshow(self.title, cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))

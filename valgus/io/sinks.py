@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: Every file ``write_outputs`` may leave in a clip's folder (removed by ``--force`` first).
 OUTPUT_FILES = ("frames.csv", "summary.json", "reps.json", "report.txt", "report.html", "annotated.mp4", "config.toml",
-                "landmarks.npz")
+                "landmarks.npz", "live.json", "camera.mp4")
 
 
 def prepare_outdir(outdir: str | Path, *, force: bool) -> Path:

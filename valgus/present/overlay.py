@@ -27,6 +27,6 @@ def knee_marks(row: Mapping[str, float], exercise: str | None, baseline: Mapping
         change = fppa - standing_value(base, s, "fppa_deg", exercise or "single_leg_squat")
         cat = knee_category(exercise, th, fppa=fppa, fppa_change=change, knee_width_vs_standing=width)
         shown = change if exercise == "squat" else fppa
-        label = f"{s[0].upper()} {shown:+.0f}" if np.isfinite(shown) else ""
+        label = f"{s[0].upper()} {round(shown) + 0.0:+.0f}" if np.isfinite(shown) else ""  # + 0.0: no "-0"
         out[s] = KneeMark(cat, label)
     return out
