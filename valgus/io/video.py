@@ -174,11 +174,6 @@ def _upright(img: np.ndarray, rot: int) -> np.ndarray:
 
 _SENTINEL = object()
 
-DECODE_THREADS: int | None = None
-"""FFmpeg decoder threads: None = automatic (below), 0 = FFmpeg's choice (one per core plus one),
-n = n threads. A tuning knob for the speed benchmark (``scripts/benchmark_speed.py
---decode-threads``)."""
-
 ONE_THREAD_MAX_PIXELS = 1920 * 1088
 """Automatic decoder threads: one thread up to 1080p, FFmpeg's choice above. Decoding runs in its
 own thread ahead of the pose model, and one FFmpeg thread keeps ahead of it up to 1080p (phone
@@ -204,8 +199,13 @@ class VideoSource:
         max_side: if set, frames whose longer side exceeds it are scaled down by FFmpeg while
             converting to RGB (landmarks are still reported in original-frame pixels by the
             pose adapter, which scales by ``VideoInfo`` size).
-        threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, then automatic: see
-            :data:`ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
+        threads: FFmpeg decoder threads (None = automatic: see :data:`ONE_THREAD_MAX_PIXELS`;
+            0 = FFmpeg's choice, one per core plus one; n = n threads).
+        start, end: media time (seconds): only frames with ``start <= t < end`` are yielded (a
+            segment of the clip; None = from the first / to the last frame). The demuxer seeks to
+            the keyframe at or before ``start`` and the frames before ``start`` are decoded
+            (their pictures are needed) but neither converted nor counted. ``index`` then
+            counts the segment's own frames from 0.
         only: if set, yield only the frames with these indices (the others are still decoded,
             as later frames need them, but not converted to RGB); used for the report's stills.
 
@@ -223,6 +223,8 @@ class VideoSource:
         max_side: int | None = None,
         threads: int | None = None,
         only: Collection[int] | None = None,
+        start: float | None = None,
+        end: float | None = None,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
@@ -233,7 +235,6 @@ class VideoSource:
         self.info = _info(self._container, self.path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
-        threads = DECODE_THREADS if threads is None else threads
         if threads is None:
             threads = 1 if self.info.width * self.info.height <= ONE_THREAD_MAX_PIXELS else 0
         if threads:
@@ -254,7 +255,24 @@ class VideoSource:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._out_size = self._scaled_size()
+        self.start, self.end = start, end
         self._peek()
+        if start is not None:
+            self._seek(start)
+
+    def _seek(self, start: float) -> None:
+        """Position the demuxer at the keyframe at or before media time ``start`` (the first
+        frame, decoded by :meth:`_peek` for its rotation, is dropped)."""
+        self._first = None
+        tb = self._stream.time_base or Fraction(1, 1000)
+        target = int(np.floor(start / float(tb))) if tb else 0
+        try:
+            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as exc:  # no index to seek with: read from the beginning
+            log.debug("seek to %.3f s failed (%s); decoding from the start", start, exc)
+            self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
+        self._raw = self._raw_frames()
+        self._seek_checked = False
 
     def _scaled_size(self) -> tuple[int, int] | None:
         if not self.max_side:
@@ -332,7 +350,25 @@ class VideoSource:
         fallback_dt = 1.0 / self.info.fps
         first, self._first = self._first, None
         raw = self._raw if first is None else chain([first], self._raw)
-        for n, fr in enumerate(raw):
+        n = -1
+        for fr in raw:
+            if self.start is not None or self.end is not None:
+                if fr.pts is None:
+                    raise VideoError(f"{self.path}: a frame without a timestamp; cannot decode a segment")
+                t = float(fr.pts * tb)
+                if self.start is not None and not self._seek_checked:
+                    self._seek_checked = True
+                    if t > self.start:  # the seek overshot (an inexact index): start again from the top
+                        log.debug("seek to %.3f s landed at %.3f s; decoding from the start", self.start, t)
+                        self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
+                        self._raw = self._raw_frames()
+                        yield from self._decode()
+                        return
+                if self.start is not None and t < self.start:
+                    continue  # before the segment: decoded only as a reference for what follows
+                if self.end is not None and t >= self.end:
+                    break
+            n += 1
             if fr.pts is not None:
                 t = float(fr.pts * tb)
             else:
@@ -448,6 +484,47 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
                         out[t] = _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
                     break
     return out
+
+
+@dataclass(frozen=True)
+class StreamIndex:
+    """A video stream's frames as listed by its packets (read without decoding): the plan for
+    cutting a clip into segments (:func:`valgus.engine.plan_segments`)."""
+
+    times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
+    keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
+    exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
+
+
+def stream_index(path: str | Path) -> StreamIndex:
+    """List the video stream's packets (timestamps and keyframe flags) without decoding them: a
+    few milliseconds per hundred frames."""
+    container = _open_container(Path(path))
+    try:
+        stream = container.streams.video[0]
+        tb = stream.time_base or Fraction(1, 1000)
+        pts: list[int] = []
+        key: set[int] = set()
+        exact = True
+        try:
+            for packet in container.demux(stream):
+                if not packet.size:
+                    continue
+                if packet.pts is None:
+                    exact = False
+                    continue
+                pts.append(int(packet.pts))
+                if packet.is_keyframe:
+                    key.add(int(packet.pts))
+        except av.error.FFmpegError as exc:  # a damaged tail: what was read still plans segments
+            log.debug("%s: demux error while indexing (%s)", path, exc)
+    finally:
+        container.close()
+    order = sorted(pts)
+    exact = exact and len(set(order)) == len(order)
+    times = tuple(float(x * tb) for x in order)
+    keyframes = tuple(i for i, x in enumerate(order) if x in key)
+    return StreamIndex(times=times, keyframes=keyframes, exact=exact)
 
 
 def _cv2() -> Any:

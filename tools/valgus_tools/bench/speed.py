@@ -409,6 +409,175 @@ def measure_memory(src: Path, seconds: float, spec: dict[str, Any], *, direct: b
     return res
 
 
+# ---------------------------------------------------------------------------- seams (1 vs N segments)
+def _signature(result: Any) -> dict[str, Any]:
+    """What must not change when a clip is cut into segments: reps (boundaries, exercise, leg),
+    every flag's category, the findings and the verdict."""
+    return {
+        "exercise": result.exercise, "verdict": result.verdict, "plan": result.plan_recommended,
+        "camera": [result.camera.view, result.camera.ok],
+        "findings": [[f.code, list(f.reps), f.leg] for f in result.findings],
+        "reps": [[r.number, r.exercise, r.working_leg, r.frame_start, r.frame_deepest, r.frame_end, r.partial,
+                  [[f.name, f.category, f.leg, f.assessed] for f in r.flags]] for r in result.reps],
+    }
+
+
+def _rep_values(result: Any) -> list[float]:
+    out: list[float] = []
+    for r in result.reps:
+        for leg in sorted(r.values):
+            out += [float(v) for _, v in sorted(r.values[leg].items())]
+        out += [float(f.value) for f in r.flags]
+    return out
+
+
+def _diff_frames(a: Any, b: Any, seam_rows: list[int]) -> dict[str, Any]:
+    """Where and by how much two analyses of the same clip differ, frame by frame."""
+    import numpy as np
+
+    t = np.asarray(a.metrics["time_s"], float)
+    row: dict[str, Any] = {}
+    same_frames = np.array_equal(a.metrics["frame"], b.metrics["frame"]) and np.array_equal(t, b.metrics["time_s"])
+    row["same_frames_and_times"] = bool(same_frames)
+    if not same_frames:
+        return row
+    differs = np.zeros(len(t), bool)
+    col_max: dict[str, float] = {}
+    for key, x in a.metrics.items():
+        x, y = np.asarray(x), np.asarray(b.metrics[key])
+        if x.dtype.kind not in "fiub":
+            d = x != y
+        else:
+            x, y = x.astype(float), y.astype(float)
+            d = ~((x == y) | (np.isnan(x) & np.isnan(y)))
+            both = d & np.isfinite(x) & np.isfinite(y)
+            if both.any():
+                col_max[key] = float(np.max(np.abs(x[both] - y[both])))
+            if (d & ~both).any():  # a value on one side only (masked, or no person)
+                col_max[key + " (NaN on one side: frames)"] = float((d & ~both).sum())
+        differs |= d
+    row["frames_differing"] = int(differs.sum())
+    xa, xb = a.track_raw.xy, b.track_raw.xy
+    both = np.isfinite(xa[..., 0]) & np.isfinite(xb[..., 0])
+    dist = np.where(both, np.linalg.norm(xa - xb, axis=2), np.nan)  # (frames, 33) pixels
+    raw_rows = ~np.all((dist == 0) | ~both, axis=1) | np.any(both != (np.isfinite(xa[..., 0]) | np.isfinite(xb[..., 0])), axis=1)
+    row["raw_frames_differing"] = int(raw_rows.sum())
+    ridx = np.flatnonzero(raw_rows)
+    if ridx.size and seam_rows:
+        row["raw_first_differing_vs_first_seam_frames"] = int(ridx.min() - seam_rows[0])
+    lower = dist[:, 23:33]  # hips, knees, ankles, heels, feet
+    longer = max(a.info.width, a.info.height)
+    if np.isfinite(lower).any():
+        after = [int(np.max(r)) for r in [ridx - s for s in seam_rows] if (r >= 0).any()]
+        row["raw_lower_body_px_median"] = float(np.nanmedian(lower[raw_rows])) if raw_rows.any() else 0.0
+        row["raw_lower_body_px_p95"] = float(np.nanpercentile(lower[raw_rows], 95)) if raw_rows.any() else 0.0
+        row["raw_lower_body_px_max"] = float(np.nanmax(lower))
+        row["raw_lower_body_max_fraction_of_frame"] = float(np.nanmax(lower)) / longer
+        if seam_rows:  # how the difference evolves after the (first) seam: median per second
+            s0 = seam_rows[0]
+            fps = a.info.fps or 30.0
+            per_s = []
+            for k in range(0, 10):
+                w = lower[s0 + int(k * fps): s0 + int((k + 1) * fps)]
+                if w.size and np.isfinite(w).any():
+                    per_s.append(round(float(np.nanmedian(w)), 3))
+            row["raw_lower_body_px_median_by_second_after_seam"] = per_s
+        del after
+    angle = {k: v for k, v in col_max.items() if k.endswith("_deg")}
+    row["max_abs_diff_deg"] = max(angle.values()) if angle else 0.0
+    row["max_abs_diff_by_column"] = dict(sorted(col_max.items(), key=lambda kv: -kv[1])[:6])
+    return row
+
+
+def compare_segments(clip: Path, cfg: Any | None = None, threads: int = 2) -> dict[str, Any]:
+    """Analyse ``clip`` cut into segments in one thread and in ``threads`` threads (must be
+    identical), and uncut (``pose.segment_s = 0``, one uninterrupted pass) to show what a seam
+    changes. Clips shorter than two default segments are cut into two for the comparison."""
+    import numpy as np
+
+    from valgus.config import Config, override
+    from valgus.engine import analyze_video, plan_segments
+    from valgus.errors import ValgusError
+    from valgus.io.video import stream_index
+
+    cfg = cfg or Config()
+    row: dict[str, Any] = {"clip": _rel(clip)}
+    index = stream_index(clip)
+    default_plan = plan_segments(index, cfg.pose.segment_s)
+    seg_s = cfg.pose.segment_s
+    if len(default_plan) < 2:
+        dt = float(np.median(np.diff(index.times))) if len(index.times) > 1 else 0.0
+        seg_s = max(1.0, 0.999 * (index.times[-1] - index.times[0] + dt) / 2)
+    plan = plan_segments(index, seg_s)
+    row.update(default_segments=len(default_plan), segment_s=round(seg_s, 3), segments=len(plan))
+    runs: dict[str, Any] = {}
+    for name, c, th in (("cut_1_thread", override(cfg, "pose", segment_s=seg_s), 1),
+                        (f"cut_{threads}_threads", override(cfg, "pose", segment_s=seg_s), threads),
+                        ("uncut", override(cfg, "pose", segment_s=0.0), 1)):
+        try:
+            t0 = time.perf_counter()
+            runs[name] = analyze_video(clip, c, threads=th)
+            row[f"wall_s_{name}"] = round(time.perf_counter() - t0, 2)
+        except ValgusError as exc:  # e.g. nobody in the clip: every run must say the same
+            runs[name] = f"{type(exc).__name__}: {exc}"
+    vals = list(runs.values())
+    if any(isinstance(v, str) for v in vals):
+        row.update(errors=[v if isinstance(v, str) else None for v in vals],
+                   identical_threads=vals[0] == vals[1], identical_uncut=vals[0] == vals[2])
+        return row
+    one, many, uncut = vals
+    t = np.asarray(one.metrics["time_s"], float)
+    seam_rows = [int(np.argmin(np.abs(t - s.start))) for s in plan[1:]]
+    row["frames"] = one.n_frames
+    row["seam_frames"] = [int(one.metrics["frame"][i]) for i in seam_rows]
+    row["reps"] = len(one.result.reps)
+    row["verdict"] = one.result.verdict
+    row["threads_same_reps_flags_verdict"] = _signature(one.result) == _signature(many.result)
+    row["threads"] = _diff_frames(one, many, seam_rows)
+    row["threads_identical"] = bool(row["threads_same_reps_flags_verdict"] and row["threads"].get(
+        "frames_differing", 1) == 0 and row["threads"].get("raw_frames_differing", 1) == 0)
+    sig_u, sig_c = _signature(uncut.result), _signature(one.result)
+    row["uncut_same_reps_flags_verdict"] = sig_u == sig_c
+    if sig_u != sig_c:
+        row["uncut_changes"] = {k: [sig_u[k], sig_c[k]] for k in sig_u if sig_u[k] != sig_c[k]}
+    va, vb = np.array(_rep_values(uncut.result)), np.array(_rep_values(one.result))
+    if va.shape == vb.shape and va.size:
+        d = np.abs(va - vb)
+        row["uncut_rep_values_max_abs_diff"] = float(np.nanmax(d)) if np.isfinite(d).any() else 0.0
+    row["uncut"] = _diff_frames(uncut, one, seam_rows)
+    return row
+
+
+def seam_clips() -> list[Path]:
+    clips = sorted((REPO / "sample_videos").glob("*.mp4"))
+    if SHARED_CLIPS.is_dir():
+        clips += sorted(p for p in SHARED_CLIPS.iterdir() if p.suffix.lower() in VIDEO_EXTS)
+    return clips
+
+
+def seam_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| clip | frames | segments (default) | cut at frame | reps | verdict | 1 vs 2 threads: identical | "
+             "cut vs uncut: reps, flags, verdict | cut vs uncut: frames.csv rows differing | landmark difference after "
+             "the seam, median / max px | largest angle difference (deg) |", "|" + "---|" * 11]
+    for r in rows:
+        if "frames" not in r:
+            same = r.get("identical_threads") and r.get("identical_uncut")
+            lines.append(f"| {Path(r['clip']).name} | - | - | - | - | {r.get('errors', ['?'])[0]} | "
+                         f"{'yes' if r.get('identical_threads') else 'NO'} | {'same' if same else 'DIFFERENT'} | - | - | - |")
+            continue
+        u = r["uncut"]
+        lines.append("| " + " | ".join([
+            Path(r["clip"]).name, str(r["frames"]), f"{r['segments']} ({r['default_segments']})",
+            ", ".join(map(str, r["seam_frames"])) or "-", str(r["reps"]), r["verdict"],
+            "yes" if r["threads_identical"] else "NO",
+            "same" if r["uncut_same_reps_flags_verdict"] else "DIFFERENT: " + ", ".join(r.get("uncut_changes", {})),
+            f"{u.get('frames_differing', '-')} of {r['frames']}",
+            f"{_f(u.get('raw_lower_body_px_median'), '{:.2f}')} / {_f(u.get('raw_lower_body_px_max'), '{:.1f}')}",
+            _f(u.get("max_abs_diff_deg"), "{:.2f}"),
+        ]) + " |")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------ max_side study
 LOWER_BODY_IDX = list(range(23, 33))  # hips, knees, ankles, heels, feet (MediaPipe numbering)
 
