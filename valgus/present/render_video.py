@@ -1,5 +1,13 @@
 """annotated.mp4: a second decoding pass drawing the final (smoothed) landmarks, per-leg FPPA and
-each rep's status, so the video shows exactly the numbers in frames.csv and reps.json."""
+each rep's status, so the video shows exactly the numbers in frames.csv and reps.json.
+
+The pass is made cheap rather than avoided (docs/speed.md, "The annotated video"): keeping the
+first pass's frames for it would hold 1.4 MB per frame at 720x1280 (830 MB for a 20 s phone clip),
+and drawing during the first pass cannot show the final smoothed values. FFmpeg scales each frame
+straight to limited-range I420 (half the CPU of scaling to RGB), the decoder skips the deblocking
+filter (a quarter less decoding; the picture is scaled down anyway) and x264 runs its
+:data:`PRESET`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ import sys
 from pathlib import Path
 import numpy as np
 
+import cv2
+
 from valgus.engine import Analysis
 from valgus.io.video import VideoSource, VideoWriter
 from valgus.present.annotate import Annotator
@@ -17,6 +27,11 @@ from valgus.present.overlay import knee_marks
 from valgus.scoring.camera import effective_fps
 
 log = logging.getLogger(__name__)
+
+#: x264 preset of annotated.mp4 (see docs/speed.md for the measured CPU and file sizes)
+PRESET = "ultrafast"
+#: x264 quality (constant rate factor): 23 is x264's default
+CRF = 23
 
 
 def _release_free_heap() -> None:
@@ -61,7 +76,7 @@ def write_annotated(
         # queue keep up with it and hold less memory (about 25 MB less at 1080x1920).
         with VideoSource(
             analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None, max_side=max_side or None,
-            prefetch=2, threads=1,
+            prefetch=2, threads=1, pixels="i420", deblock=False,
         ) as src:
             frames = src
             if progress:
@@ -69,10 +84,10 @@ def write_annotated(
 
                 frames = tqdm(src, total=len(m["frame"]), unit="frame", desc="annotated.mp4", leave=False, disable=None)
             for fr in frames:
-                img = fr.image  # a fresh array per frame: drawn on in place, no copy needed
+                img = cv2.cvtColor(fr.image, cv2.COLOR_YUV2RGB_I420)  # a fresh array: drawn on in place
                 if out is None:
                     h, w = img.shape[:2]
-                    out = VideoWriter(path, w, h, fps)
+                    out = VideoWriter(path, w, h, fps, crf=CRF, preset=PRESET)
                     scale = np.array([w / info.width, h / info.height])
                 i = frame_to_row.get(fr.index)
                 if i is None:
