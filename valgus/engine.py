@@ -388,6 +388,8 @@ class Segment:
     the clip's start / end). ``prev_t``: media time of the frame just before ``start`` (None for
     the first segment). ``frames``: how many frames it holds according to the stream's packets.
     ``origin``: media time of the clip's first frame (the grid of the bystander checks).
+    ``seek_ts``: where a decoder starting at this segment seeks (the decoding timestamp of the
+    keyframe at or before ``start``).
     """
 
     start: float | None
@@ -395,6 +397,7 @@ class Segment:
     prev_t: float | None
     frames: int
     origin: float | None = None
+    seek_ts: int | None = None
 
 
 def cpu_count() -> int:
@@ -440,7 +443,8 @@ def plan_segments(index: StreamIndex, segment_s: float) -> list[Segment]:
             cuts.append(best)
     bounds = [0, *cuts, n]
     return [Segment(start=None if a == 0 else times[a], end=None if b == n else times[b],
-                    prev_t=None if a == 0 else times[a - 1], frames=b - a, origin=times[0])
+                    prev_t=None if a == 0 else times[a - 1], frames=b - a, origin=times[0],
+                    seek_ts=None if a == 0 else index.seek_point(a))
             for a, b in zip(bounds, bounds[1:])]
 
 
@@ -515,7 +519,7 @@ def _run_segments(session: Session, src: VideoSource, plan: list[Segment], confi
             else:
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
-                                     start=first.start, end=last.end, prefetch=2)
+                                     start=first.start, end=last.end, seek_ts=first.seek_ts, prefetch=2)
             k = 0
             est = estimator_for(ids[0])
             it = iter(source)

@@ -177,3 +177,30 @@ def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) 
     assert uncut.timings["segments"] == 1 and not np.allclose(uncut.track_raw.xy[60:, 25], one.track_raw.xy[60:, 25])
     stride = engine.analyze_video(clip, override(cfg, "video", stride=2), threads=2)  # skipping frames: one thread
     assert stride.timings["threads"] == 1 and stride.n_frames == 125
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "clips"
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("name", ["front_single_leg_squat_valgus_then_good.mp4",  # seeks by decoding time
+                                  "front_single_leg_squat_good_damaged_stream.mp4",  # 49 frames missing
+                                  "front_squat_overhead_valgus_a.mov"])  # a phone clip
+def test_segments_of_real_clips_decode_like_one_pass(name) -> None:
+    from valgus.engine import plan_segments
+
+    clip = SHARED / name
+    if not clip.exists():
+        pytest.skip(f"{clip} not available (../shared/clips)")
+    index = stream_index(clip)
+    with VideoSource(clip, pixels="i420") as src:
+        whole = [(f.t, f.image) for f in src]
+    span = index.times[-1] - index.times[0]
+    plan = plan_segments(index, max(1.0, span / 2.5))
+    assert len(plan) >= 2
+    for seg in plan:
+        with VideoSource(clip, start=seg.start, end=seg.end, seek_ts=seg.seek_ts, pixels="i420") as src:
+            part = [(f.t, f.image) for f in src]
+        expected = [(t, im) for t, im in whole if (seg.start is None or t >= seg.start) and (seg.end is None or t < seg.end)]
+        assert [t for t, _ in part] == [t for t, _ in expected]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(part, expected))

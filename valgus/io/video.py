@@ -229,7 +229,11 @@ class VideoSource:
             segment of the clip; None = from the first / to the last frame). The demuxer seeks to
             the keyframe at or before ``start`` and the frames before ``start`` are decoded
             (their pictures are needed) but neither converted nor counted. ``index`` then
-            counts the segment's own frames from 0.
+            counts the segment's own frames from 0. ``seek_ts``: the decoding timestamp (stream
+            time base) of the keyframe to start decoding at (:meth:`StreamIndex.seek_point`);
+            without it the demuxer seeks one second before ``start``. Demuxers seek by decoding
+            time and some land on a frame that is not a keyframe; whenever the frames decoded
+            after a seek do not reach back to ``start``, decoding starts again from the top.
         only: if set, yield only the frames with these indices (the others are still decoded,
             as later frames need them, but not converted to RGB); used for the report's stills.
 
@@ -249,6 +253,7 @@ class VideoSource:
         only: Collection[int] | None = None,
         start: float | None = None,
         end: float | None = None,
+        seek_ts: int | None = None,
         pixels: str = "rgb24",
         deblock: bool = True,
     ) -> None:
@@ -287,16 +292,18 @@ class VideoSource:
         self._error: BaseException | None = None
         self._out_size = self._scaled_size()
         self.start, self.end = start, end
+        self._restarted = False
+        self._reached_start = False
         self._peek()
         if start is not None:
-            self._seek(start)
+            self._seek(start, seek_ts)
 
-    def _seek(self, start: float) -> None:
-        """Position the demuxer at the keyframe at or before media time ``start`` (the first
-        frame, decoded by :meth:`_peek` for its rotation, is dropped)."""
+    def _seek(self, start: float, seek_ts: int | None) -> None:
+        """Position the demuxer before media time ``start`` (the first frame, decoded by
+        :meth:`_peek` for its rotation, is dropped)."""
         self._first = None
         tb = self._stream.time_base or Fraction(1, 1000)
-        target = int(np.floor(start / float(tb))) if tb else 0
+        target = seek_ts if seek_ts is not None else int(np.floor((start - 1.0) / float(tb)))
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:  # no index to seek with: read from the beginning
@@ -304,6 +311,7 @@ class VideoSource:
             self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
         self._raw = self._raw_frames()
         self._seek_checked = False
+        self._reached_start = False
 
     def _scaled_size(self) -> tuple[int, int] | None:
         if not self.max_side:
@@ -395,16 +403,16 @@ class VideoSource:
                 t = float(fr.pts * tb)
                 if self.start is not None and not self._seek_checked:
                     self._seek_checked = True
-                    if t > self.start:  # the seek overshot (an inexact index): start again from the top
+                    if t > self.start and not self._restarted:  # the seek overshot: start again from the top
                         log.debug("seek to %.3f s landed at %.3f s; decoding from the start", self.start, t)
-                        self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
-                        self._raw = self._raw_frames()
+                        self._restart()
                         yield from self._decode()
                         return
                 if self.start is not None and t < self.start:
                     continue  # before the segment: decoded only as a reference for what follows
                 if self.end is not None and t >= self.end:
                     break
+                self._reached_start = True
             n += 1
             if fr.pts is not None:
                 t = float(fr.pts * tb)
@@ -433,6 +441,18 @@ class VideoSource:
             else:
                 img = fr.to_ndarray(format="rgb24", threads=SCALER_THREADS)
             yield Frame(n, t, _upright(img, self.info.rotation))
+        if self.start is not None and not self._reached_start and not self._restarted:
+            # the seek landed past every decodable frame of the segment (e.g. on a frame that is
+            # not a keyframe, with no keyframe after it): decode from the top instead
+            log.debug("nothing decoded from %.3f s after seeking; decoding from the start", self.start)
+            self._restart()
+            yield from self._decode()
+
+    def _restart(self) -> None:
+        self._restarted = True
+        self._seek_checked = True
+        self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
+        self._raw = self._raw_frames()
 
     def _producer(self) -> None:
         try:
@@ -535,6 +555,16 @@ class StreamIndex:
     times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
     keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
     exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
+    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base): where to seek
+
+    def seek_point(self, position: int) -> int | None:
+        """The decoding timestamp to seek to for decoding frame ``position``: that of the last
+        keyframe at or before it (None: no keyframe before it)."""
+        best = None
+        for k, dts in zip(self.keyframes, self.keyframe_dts):
+            if k <= position:
+                best = dts
+        return best
 
 
 def stream_index(path: str | Path) -> StreamIndex:
@@ -545,7 +575,7 @@ def stream_index(path: str | Path) -> StreamIndex:
         stream = container.streams.video[0]
         tb = stream.time_base or Fraction(1, 1000)
         pts: list[int] = []
-        key: set[int] = set()
+        key: dict[int, int] = {}
         exact = True
         try:
             for packet in container.demux(stream):
@@ -556,7 +586,7 @@ def stream_index(path: str | Path) -> StreamIndex:
                     continue
                 pts.append(int(packet.pts))
                 if packet.is_keyframe:
-                    key.add(int(packet.pts))
+                    key[int(packet.pts)] = int(packet.dts if packet.dts is not None else packet.pts)
         except av.error.FFmpegError as exc:  # a damaged tail: what was read still plans segments
             log.debug("%s: demux error while indexing (%s)", path, exc)
     finally:
@@ -565,7 +595,8 @@ def stream_index(path: str | Path) -> StreamIndex:
     exact = exact and len(set(order)) == len(order)
     times = tuple(float(x * tb) for x in order)
     keyframes = tuple(i for i, x in enumerate(order) if x in key)
-    return StreamIndex(times=times, keyframes=keyframes, exact=exact)
+    return StreamIndex(times=times, keyframes=keyframes, exact=exact,
+                       keyframe_dts=tuple(key[order[i]] for i in keyframes))
 
 
 def _cv2() -> Any:

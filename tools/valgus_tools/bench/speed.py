@@ -610,6 +610,76 @@ def startup(clip: Path, old_root: Path | None, repeat: int) -> dict[str, Any]:
     return out
 
 
+# ------------------------------------------------------------------------- annotated.mp4: pass options
+def render_options(clip: Path, frames: int = 200) -> list[dict[str, Any]]:
+    """CPU per frame of the annotated video's second pass, option by option, on ``clip`` (no pose
+    model: the same skeleton is drawn on every frame). Decoding runs in this thread; x264 runs its
+    own threads, counted in the process CPU time."""
+    import cv2
+    import numpy as np
+
+    from valgus.io.video import VideoSource, VideoWriter
+    from valgus.present.annotate import Annotator, KneeMark
+
+    ann = Annotator()
+    xy = np.random.default_rng(0).uniform(100, 600, (33, 2))
+    knees = {"left": KneeMark("mild", "L +12"), "right": KneeMark("none", "R +3")}
+    lines = ["t= 1.00s", "rep 1 squat (both): valgus mild"]
+    options = [
+        ("before: RGB scaled by FFmpeg (auto threads), deblocking, x264 veryfast", dict(pixels="rgb24", scaler=None, deblock=True, preset="veryfast")),
+        ("RGB, scaler on one thread", dict(pixels="rgb24", scaler=1, deblock=True, preset="veryfast")),
+        ("I420 from the scaler + OpenCV to RGB", dict(pixels="i420", deblock=True, preset="veryfast")),
+        ("I420, no deblocking", dict(pixels="i420", deblock=False, preset="veryfast")),
+        ("I420, no deblocking, x264 superfast", dict(pixels="i420", deblock=False, preset="superfast")),
+        ("I420, no deblocking, x264 ultrafast (kept)", dict(pixels="i420", deblock=False, preset="ultrafast")),
+        ("decoding alone (no picture conversion)", dict(decode_only=True)),
+    ]
+    rows = []
+    import valgus.io.video as vv
+
+    for name, o in options:
+        with tempfile.TemporaryDirectory(prefix="valgus-render-") as tmp:
+            if o.get("decode_only"):
+                import av
+
+                with av.open(str(clip)) as c:
+                    st = c.streams.video[0]
+                    st.codec_context.thread_count = 1
+                    c0, t0, n = _cpu(), time.perf_counter(), 0
+                    for _f in c.decode(st):
+                        n += 1
+                        if n >= frames:
+                            break
+                rows.append({"option": name, "cpu_ms_per_frame": 1000 * (_cpu() - c0) / n,
+                             "wall_ms_per_frame": 1000 * (time.perf_counter() - t0) / n, "load": _load()})
+                continue
+            saved = vv.SCALER_THREADS
+            vv.SCALER_THREADS = o.get("scaler", 1) or 0  # type: ignore[assignment]
+            try:
+                out = None
+                c0, t0, n = _cpu(), time.perf_counter(), 0
+                with VideoSource(clip, prefetch=0, threads=1, max_side=1280, pixels=o["pixels"], deblock=o["deblock"]) as src:
+                    for fr in src:
+                        img = fr.image if o["pixels"] == "rgb24" else cv2.cvtColor(fr.image, cv2.COLOR_YUV2RGB_I420)
+                        if out is None:
+                            h, w = img.shape[:2]
+                            out = VideoWriter(Path(tmp) / "a.mp4", w, h, 30.0, preset=o["preset"])
+                        out.write(ann.annotate(img, xy, knees, lines))
+                        n += 1
+                        if n >= frames:
+                            break
+                assert out is not None
+                out.close()
+                size = (Path(tmp) / "a.mp4").stat().st_size
+            finally:
+                vv.SCALER_THREADS = saved
+            rows.append({"option": name, "cpu_ms_per_frame": 1000 * (_cpu() - c0) / n,
+                         "wall_ms_per_frame": 1000 * (time.perf_counter() - t0) / n,
+                         "kb_per_frame": size / n / 1024, "load": _load()})
+        print(f"  {name}: {rows[-1]['cpu_ms_per_frame']:.1f} ms CPU/frame", file=sys.stderr, flush=True)
+    return rows
+
+
 # ---------------------------------------------------------------------------- seams (1 vs N segments)
 def _signature(result: Any) -> dict[str, Any]:
     """What must not change when a clip is cut into segments: reps (boundaries, exercise, leg),
@@ -980,6 +1050,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seams", action="store_true",
                     help="only the seam comparison (cut in 1 and 2 threads vs uncut) on every sample and shared "
                          "clip (merged into an existing --out file)")
+    ap.add_argument("--render-options", action="store_true",
+                    help="only the CPU cost of the annotated video's options, on the long phone and 720p clips")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     _quiet_native_logs()
@@ -1003,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
             print(study_table(doc["max_side_study"], sides))
         return 0
 
-    if a.whole_process or a.seams:
+    if a.whole_process or a.seams or a.render_options:
         prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
         if a.seams:
             rows = []
@@ -1012,6 +1084,16 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(compare_segments(clip, _seam_config(clip)))
             prev["seams"] = {"measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
             print(seam_table(rows))
+        if a.render_options:
+            with tempfile.TemporaryDirectory(prefix="valgus-bench-render-") as tmp:
+                made = make_bench_clips(Path(tmp))
+                prev["render_options"] = {
+                    "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "uptime": _uptime(),
+                    "clips": {name: render_options(c["path"]) for name, c in made.items()}}
+            for name, rows in prev["render_options"]["clips"].items():
+                print(name)
+                for r in rows:
+                    print(f"  {r['option']}: {r['cpu_ms_per_frame']:.1f} ms CPU/frame, {r.get('kb_per_frame', 0):.0f} kB/frame")
         if a.whole_process:
             with tempfile.TemporaryDirectory(prefix="valgus-bench-whole-") as tmp:
                 clips_made = make_bench_clips(Path(tmp))
