@@ -680,6 +680,20 @@ def render_options(clip: Path, frames: int = 200) -> list[dict[str, Any]]:
     return rows
 
 
+def render_table(doc: dict[str, Any]) -> str:
+    names = list(doc["clips"])
+    head = "| option | " + " | ".join(f"{n}: CPU ms/frame, kB/frame" for n in names) + " |"
+    lines = [head, "|" + "---|" * (1 + len(names))]
+    options = [r["option"] for r in doc["clips"][names[0]]]
+    for i, opt in enumerate(options):
+        cells = []
+        for n in names:
+            r = doc["clips"][n][i]
+            cells.append(f"{r['cpu_ms_per_frame']:.1f}" + (f", {r['kb_per_frame']:.0f}" if r.get("kb_per_frame") else ""))
+        lines.append(f"| {opt} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------- seams (1 vs N segments)
 def _signature(result: Any) -> dict[str, Any]:
     """What must not change when a clip is cut into segments: reps (boundaries, exercise, leg),
@@ -1067,6 +1081,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if a.print_json:
         doc = json.loads(a.print_json.read_text(encoding="utf-8"))
+        if doc.get("whole_process"):
+            print(whole_table(doc["whole_process"]))
+            print()
+        if doc.get("seams"):
+            print(seam_table(doc["seams"]["rows"]))
+            print()
+        if doc.get("render_options"):
+            print(render_table(doc["render_options"]))
+            print()
         if doc.get("clips"):
             print(table([c for c in doc["clips"] if "summary" in c]))
         if doc.get("max_side_study"):
