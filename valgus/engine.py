@@ -341,7 +341,7 @@ def analyze_video(
     if own:  # MediaPipe's import runs while the video is opened and indexed
         _warm_pose_api()
     with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None,
-                     threads=decode_threads) as src:
+                     threads=decode_threads, prefetch=2) as src:
         plan = _plan_for(path, config, src.info) if own else []
         session = Session(config, src.info, estimator, exercise=exercise, baseline=baseline)
         bar = _progress_bar(src.info, vc.stride) if progress else None
@@ -519,7 +519,7 @@ def _run_segments(session: Session, src: VideoSource, plan: list[Segment], confi
             else:
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
-                                     start=first.start, end=last.end, seek_ts=first.seek_ts, prefetch=2)
+                                     start=first.start, end=last.end, seek_ts=first.seek_ts, prefetch=1)
             k = 0
             est = estimator_for(ids[0])
             it = iter(source)

@@ -11,10 +11,7 @@ filter (a quarter less decoding; the picture is scaled down anyway) and x264 run
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
-import sys
 from pathlib import Path
 import numpy as np
 
@@ -23,6 +20,7 @@ import cv2
 from valgus.engine import Analysis
 from valgus.io.video import VideoSource, VideoWriter
 from valgus.present.annotate import Annotator
+from valgus.pose import release_free_heap
 from valgus.present.overlay import knee_marks
 from valgus.scoring.camera import effective_fps
 
@@ -32,22 +30,6 @@ log = logging.getLogger(__name__)
 PRESET = "ultrafast"
 #: x264 quality (constant rate factor): 23 is x264's default
 CRF = 23
-
-
-def _release_free_heap() -> None:
-    """Give freed heap memory back to the OS before this pass (glibc only; a no-op elsewhere).
-
-    The pose model's buffers, freed when the analysis closed it, otherwise stay in the process
-    (about 80 MB) under the H.264 encoder's own buffers (about 170 MB at 1080x1920), and that sum
-    is the peak RSS of ``valgus analyze`` on phone clips.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError) as exc:  # musl and others have no malloc_trim
-        log.debug("malloc_trim unavailable: %s", exc)
 
 
 def write_annotated(
@@ -70,7 +52,7 @@ def write_annotated(
     fps = effective_fps(info, cfg)
     out: VideoWriter | None = None
     scale = np.ones(2)
-    _release_free_heap()
+    release_free_heap()  # the pose models' buffers, before the encoder's (peak RSS on phone clips)
     try:
         # Encoding is this pass's bottleneck (x264 on both cores): one decoder thread and a short
         # queue keep up with it and hold less memory (about 25 MB less at 1080x1920).
