@@ -43,9 +43,18 @@ class PoseConfig:
     # people once per this many seconds of media time, taking over for good once it sees two
     # (1.6x less CPU than the multi-person model on every frame). 0 = multi-person every frame.
     people_check_s: float = 1.0
+    # Long recorded clips are cut into segments of about this many seconds of media time; the pose
+    # model starts afresh (re-detects, no tracking history) at each segment's first frame, so the
+    # segments can be analysed in parallel, one per core, with results identical to one pass
+    # whatever the number of cores (docs/speed.md). Clips shorter than two segments are one
+    # segment. 0 = never cut (one pass, tracking from the first frame to the last).
+    segment_s: float = 10.0
 
     def __post_init__(self) -> None:
         _range("pose.num_poses", self.num_poses, 1, 10)
+        _range("pose.segment_s", self.segment_s, 0.0, 86400.0)
+        if 0.0 < self.segment_s < 1.0:
+            raise ConfigError(f"pose.segment_s = {self.segment_s:g}: use 0 (never cut) or at least 1 second")
         _range("pose.people_check_s", self.people_check_s, 0.0, 60.0)
         for k in ("min_detection", "min_presence", "min_tracking", "min_visibility"):
             _range(f"pose.{k}", getattr(self, k), 0.0, 1.0)

@@ -24,15 +24,24 @@ Subject selection (the same person across frames):
    rule 2 chooses again.
 
 Frames with several people are counted; the pipeline warns when they are common.
+
+The bystander checks follow a grid of media time anchored at the clip's first frame (every 0.1 s
+in the first second, then every ``people_check_s``): a frame is checked when a grid point falls
+between the previous frame and it. The grid depends only on media time, so a clip cut into
+segments (:mod:`valgus.engine`, one landmarker per segment) checks the same frames as one pass;
+a segment also checks its own first frame, where its tracking starts afresh.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
-from collections.abc import Iterator
+import threading
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -144,6 +153,150 @@ class SubjectSelector:
         return chosen
 
 
+# ------------------------------------------------------------------------------ importing mediapipe
+#: the packages whose ``__init__`` imports every MediaPipe task (audio, text, all of vision and its
+#: drawing helpers, which load matplotlib and sounddevice): 1.0-1.5 s of an analysis's start-up on
+#: the project's 2-core machine (docs/speed.md), for a pose landmarker that needs about 30 modules.
+_HEAVY_PACKAGES = ("mediapipe", "mediapipe.tasks", "mediapipe.tasks.python", "mediapipe.tasks.python.vision")
+
+
+class _DeferredPackage(types.ModuleType):
+    """A package registered without running its ``__init__``: submodules import normally, and the
+    first lookup of a name the package does not have yet runs the ``__init__`` in place (so a later
+    ``import mediapipe; mediapipe.Image`` anywhere in the process still works)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self.__class__ = types.ModuleType  # once: no recursion while the __init__ runs
+        spec = self.__spec__
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(self)
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class _PoseAPI:
+    """The few MediaPipe names the adapter uses."""
+
+    BaseOptions: Any
+    PoseLandmarker: Any
+    PoseLandmarkerOptions: Any
+    RunningMode: Any
+    Image: Any
+    ImageFormat: Any
+
+
+_API: _PoseAPI | None = None
+_API_LOCK = threading.Lock()  # segments' threads and the background import may ask at once
+
+
+def _pose_api() -> _PoseAPI:
+    """Import the pose landmarker without MediaPipe's package ``__init__`` files (see
+    :data:`_HEAVY_PACKAGES`); falls back to the plain ``import mediapipe`` if the layout differs."""
+    with _API_LOCK:
+        return _pose_api_locked()
+
+
+def _pose_api_locked() -> _PoseAPI:
+    global _API
+    if _API is not None:
+        return _API
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "mediapipe" not in sys.modules:
+        try:
+            _API = _light_import()
+            return _API
+        except Exception as exc:  # noqa: BLE001 - any surprise: forget the partial import, do it the plain way
+            log.debug("light mediapipe import failed (%s: %s); importing the whole package", type(exc).__name__, exc)
+            for name in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")]:
+                del sys.modules[name]
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    _API = _PoseAPI(BaseOptions, vision.PoseLandmarker, vision.PoseLandmarkerOptions, vision.RunningMode,
+                    mp.Image, mp.ImageFormat)
+    return _API
+
+
+def _light_import() -> _PoseAPI:
+    import importlib.machinery
+
+    parent: types.ModuleType | None = None
+    for name in _HEAVY_PACKAGES:
+        if name in sys.modules:
+            parent = sys.modules[name]
+            continue
+        path = None if parent is None else list(parent.__path__)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+            raise ImportError(f"{name}: not a package")
+        mod = _DeferredPackage(name)
+        mod.__spec__, mod.__loader__, mod.__file__ = spec, spec.loader, spec.origin
+        mod.__path__, mod.__package__ = list(spec.submodule_search_locations), name
+        sys.modules[name] = mod
+        if parent is not None:
+            setattr(parent, name.rpartition(".")[2], mod)
+        parent = mod
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision.core.image import Image, ImageFormat
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import VisionTaskRunningMode
+    from mediapipe.tasks.python.vision.pose_landmarker import PoseLandmarker, PoseLandmarkerOptions
+
+    return _PoseAPI(BaseOptions, PoseLandmarker, PoseLandmarkerOptions, VisionTaskRunningMode, Image, ImageFormat)
+
+
+# --------------------------------------------------------------------------- bystander-check schedule
+@dataclass(frozen=True)
+class CheckSchedule:
+    """When the ``num_poses`` landmarker looks for other people (module docstring).
+
+    Args:
+        every_s: the period after the first second (``pose.people_check_s``).
+        origin: media time of the clip's first frame (None: the first frame this estimator sees).
+        prev_t: media time of the frame before the first one this estimator sees (a segment that
+            starts after a seam); None: the estimator starts at the clip's first frame.
+    """
+
+    every_s: float = 1.0
+    origin: float | None = None
+    prev_t: float | None = None
+    dense_s: float = 1.0  # the first second is checked...
+    dense_every_s: float = 0.1  # ...every 0.1 s
+
+    def points_until(self, origin: float, t: float) -> int:
+        """How many grid points lie at or before media time ``t``."""
+        d = t - origin + 1e-9
+        if d < 0:
+            return 0
+        step = min(self.dense_every_s, self.every_s)
+        n_dense = math.ceil(self.dense_s / step - 1e-9)
+        if d < self.dense_s:
+            return min(int(d // step) + 1, n_dense)
+        return n_dense + int((d - self.dense_s) // self.every_s) + 1
+
+
+def release_free_heap() -> None:
+    """Give freed heap memory back to the OS (glibc only; a no-op elsewhere).
+
+    A closed pose model's buffers (about 50 MB per landmarker on a 1080x1920 clip) otherwise stay
+    in the process, spread over the allocator's per-thread arenas: with a model per segment on two
+    threads, peak RSS on a one-minute phone clip went from 773 to 687 MB with this after each
+    segment.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError) as exc:  # musl and others have no malloc_trim
+        log.debug("malloc_trim unavailable: %s", exc)
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence what MediaPipe's C++ side writes to file descriptor 2 while loading a model and
@@ -182,6 +335,11 @@ class MediaPipePose:
             ``num_poses`` landmarker looks for other people every 0.1 s in the first second and
             then every ``people_check_s`` seconds of media time, taking over once it sees two (module
             docstring). 0 = the ``num_poses`` landmarker on every frame.
+        schedule: where this estimator starts in the clip (a segment after a seam: see
+            :class:`CheckSchedule`); ``every_s`` is taken from ``people_check_s``.
+
+    The checking landmarker is created when the first check is due, in the thread that runs the
+    estimator (a segment's thread), not when the estimator is made.
     """
 
     def __init__(
@@ -194,23 +352,22 @@ class MediaPipePose:
         min_tracking: float = 0.5,
         mirrored: bool = False,
         people_check_s: float = 1.0,
+        schedule: CheckSchedule | None = None,
     ) -> None:
         # MediaPipe's C++ side logs warnings/info to stderr; keep the user's terminal readable
         # unless they asked for it (GLOG_minloglevel=0).
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        self._mp = mp
+        api = _pose_api()
+        self._api = api
         self.mirrored = mirrored
         self.num_poses = num_poses
         self.people_check_s = float(people_check_s)
+        sched = schedule or CheckSchedule()
+        self._schedule = CheckSchedule(every_s=self.people_check_s, origin=sched.origin, prev_t=sched.prev_t)
 
         def create(n: int) -> Any:
-            options = vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(model_path)),
-                running_mode=vision.RunningMode.VIDEO,
+            options = api.PoseLandmarkerOptions(
+                base_options=api.BaseOptions(model_asset_path=str(model_path)),
+                running_mode=api.RunningMode.VIDEO,
                 num_poses=n,
                 min_pose_detection_confidence=min_detection,
                 min_pose_presence_confidence=min_presence,
@@ -219,18 +376,23 @@ class MediaPipePose:
             )
             try:
                 with quiet_native_stderr():
-                    return vision.PoseLandmarker.create_from_options(options)
+                    return api.PoseLandmarker.create_from_options(options)
             except (RuntimeError, ValueError, OSError) as exc:
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ModelError(f"{model_path}: MediaPipe could not load this model ({msg})") from exc
 
-        adaptive = num_poses > 1 and self.people_check_s > 0
+        self._adaptive = num_poses > 1 and self.people_check_s > 0
         #: the landmarker whose results are used (one person while no second person was seen)
-        self._landmarker = create(1 if adaptive else num_poses)
-        #: the num_poses landmarker that looks for other people (None: not adaptive)
-        self._checker = create(num_poses) if adaptive else None
-        self._next_check = -np.inf
-        self._t_first: float | None = None
+        self._landmarker = create(1 if self._adaptive else num_poses)
+        #: makes the num_poses landmarker that looks for other people (None: not adaptive)
+        self._make_checker: Callable[[], Any] | None = (lambda: create(num_poses)) if self._adaptive else None
+        self._checker: Any = None
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._origin: float | None = self._schedule.origin
+        self._prev_t: float | None = self._schedule.prev_t
+        self._first = True
         self._last_ms = -1
         #: silence native stderr for [the landmarker, the checker] until each has found a person
         self._quiet = [True, True]
@@ -240,7 +402,19 @@ class MediaPipePose:
     @property
     def multi_person(self) -> bool:
         """True when a model asked for several people produces the results."""
-        return self.num_poses > 1 and (self._checker is None or self.several_people_from is not None)
+        return self.num_poses > 1 and (not self._adaptive or self.several_people_from is not None)
+
+    def _check_due(self, t: float) -> bool:
+        """Whether the people check runs on the frame at media time ``t`` (module docstring)."""
+        if self._origin is None:
+            self._origin = t
+        prev, self._prev_t = self._prev_t, t
+        first, self._first = self._first, False
+        if prev is None:  # the clip's first frame
+            return True
+        if first:  # a segment's first frame: its tracking starts afresh
+            return True
+        return self._schedule.points_until(self._origin, t) > self._schedule.points_until(self._origin, prev)
 
     def __call__(
         self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
@@ -255,20 +429,16 @@ class MediaPipePose:
         # mp.Image ignores row strides: FFmpeg pads rows (e.g. 406 or 1080 px wide RGB rows are
         # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
         image = np.ascontiguousarray(image)
-        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
+        mp_image = self._api.Image(image_format=self._api.ImageFormat.SRGB, data=image)
         # The native side logs once when a landmarker first runs, and once when it first finds a person.
         with quiet_native_stderr() if self._quiet[0] else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(mp_image, ms)
         if getattr(result, "pose_landmarks", None):
             self._quiet[0] = False
-        if self._checker is not None and t >= self._next_check:
-            if self._t_first is None:
-                self._t_first = t
-            # The detector finds a half-visible bystander in only some frames (every other frame
-            # on the oblique two-person clip), so the first second is checked every 0.1 s; a
-            # person once found is tracked, so one hit is enough.
-            dense = t - self._t_first < 1.0
-            self._next_check = t + (min(0.1, self.people_check_s) if dense else self.people_check_s)
+        due = self._check_due(t)
+        if self._make_checker is not None and self.several_people_from is None and due:
+            if self._checker is None:  # made when first needed (lazily: not part of start-up)
+                self._checker = self._make_checker()
             with quiet_native_stderr() if self._quiet[1] else contextlib.nullcontext():
                 checked = self._checker.detect_for_video(mp_image, ms)
             if getattr(checked, "pose_landmarks", None):
@@ -277,7 +447,7 @@ class MediaPipePose:
                 # From now on the multi-person model's results are used, every frame.
                 log.debug("a second person at t=%.2f s: following with the multi-person model", t)
                 self._landmarker.close()
-                self._landmarker, self._checker = self._checker, None
+                self._landmarker, self._checker, self._make_checker = self._checker, None, None
                 self._quiet[0] = self._quiet[1]
                 self.several_people_from = t
                 result = checked
@@ -291,6 +461,7 @@ class MediaPipePose:
             if self._checker is not None:
                 self._checker.close()
                 self._checker = None
+        release_free_heap()
 
     def __enter__(self) -> "MediaPipePose":
         return self

@@ -14,7 +14,7 @@ import pytest
 from conftest import frontal_xy, make_person, standing_world
 from valgus.kinematics import geometry as g
 from valgus.landmarks import LM, LOWER_BODY, MIRROR_PERMUTATION, N_LANDMARKS
-from valgus.pose import SubjectSelector, candidate_score, people_from_result
+from valgus.pose import CheckSchedule, SubjectSelector, candidate_score, people_from_result
 from valgus.types import FramePoses, PersonPose
 
 
@@ -232,21 +232,20 @@ class _FakeMP:
             self.data = data
 
 
-def _fake_estimator(result: FakeResult, mirrored: bool = False):
-    from valgus.pose import MediaPipePose
+def _fake_estimator(result: FakeResult, mirrored: bool = False, checker=None, schedule=None):
+    from valgus.pose import CheckSchedule, MediaPipePose, _PoseAPI
 
     est = MediaPipePose.__new__(MediaPipePose)  # skip __init__: no model file, no mediapipe
-    est._mp = _FakeMP
+    est._api = _PoseAPI(None, None, None, None, _FakeMP.Image, _FakeMP.ImageFormat)
     est._landmarker = _FakeLandmarker(result)
-    est._last_ms = -1
-    est._quiet = [True, True]
     est.mirrored = mirrored
     est.num_poses = 2
-    est._checker = None
-    est._next_check = -np.inf
-    est._t_first = None
     est.people_check_s = 1.0
-    est.several_people_from = None
+    est._schedule = schedule or CheckSchedule()
+    est._adaptive = checker is not None
+    est._make_checker = (lambda: checker) if checker is not None else None
+    est._checker = None
+    est._init_state()
     return est
 
 
@@ -269,11 +268,10 @@ def _check_times(lm: _FakeLandmarker) -> list[float]:
 def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over() -> None:
     one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
     two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
-    est = _fake_estimator(one)
+    checker = _SequenceLandmarker([one] * 13 + [two])  # the 14th check sees a second person
+    est = _fake_estimator(one, checker=checker, schedule=CheckSchedule(every_s=0.5))
     est.people_check_s = 0.5
     single = est._landmarker
-    checker = _SequenceLandmarker([one] * 13 + [two])  # the 14th check sees a second person
-    est._checker = checker
     img = np.zeros((36, 64, 3), np.uint8)
     counts = [len(est(img, i / 30.0, i).people) for i in range(120)]  # 4 s at 30 fps
     times = _check_times(checker)
@@ -296,13 +294,46 @@ def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over(
 
 def test_people_check_keeps_the_one_person_model_when_nobody_else_appears() -> None:
     one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
-    est = _fake_estimator(one)
-    est._checker = checker = _FakeLandmarker(one)
+    checker = _FakeLandmarker(one)
+    est = _fake_estimator(one, checker=checker)
     img = np.zeros((36, 64, 3), np.uint8)
     for i in range(105):  # 3.5 s at 30 fps: 10 checks in the first second, then at ~1, 2, 3 s
         est(img, i / 30.0, i)
     assert len(checker.calls) == 13 and len(est._landmarker.calls) == 105
     assert not est.multi_person and est.several_people_from is None
+
+
+def test_people_check_grid_is_the_same_for_a_segment_as_for_one_pass() -> None:
+    """A segment's estimator (clip origin and the frame before its seam given) checks the frames
+    one pass would check, plus its own first frame (where its tracking starts afresh)."""
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    img = np.zeros((36, 64, 3), np.uint8)
+    times = [0.005 * (i > 0) + i / 29.97 for i in range(300)]  # ~10 s, a phone clip's odd second frame
+    whole = _FakeLandmarker(one)
+    est = _fake_estimator(one, checker=whole)
+    for i, t in enumerate(times):
+        est(img, t, i)
+    seam = 137
+    part = _FakeLandmarker(one)
+    seg = _fake_estimator(one, checker=part, schedule=CheckSchedule(origin=times[0], prev_t=times[seam - 1]))
+    for i, t in enumerate(times[seam:], seam):
+        seg(img, t, i)
+    ms_whole = [m for _, m in whole.calls if m >= round(times[seam] * 1000)]
+    ms_part = [m for _, m in part.calls]
+    assert ms_part[0] == round(times[seam] * 1000)  # the segment's first frame
+    assert ms_part[1:] == [m for m in ms_whole if m != ms_part[0]]
+    assert len(whole.calls) == 10 + 9  # every 0.1 s in the first second, then every second to 9 s
+
+
+def test_checker_is_made_only_when_a_check_is_due() -> None:
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    made = []
+    est = _fake_estimator(one)
+    est._adaptive = True
+    est._make_checker = lambda: made.append(1) or _FakeLandmarker(one)
+    assert est._checker is None and not made  # nothing loaded before the first frame
+    est(np.zeros((36, 64, 3), np.uint8), 0.0, 0)
+    assert made == [1] and est._checker is not None
 
 
 def test_estimator_sends_strictly_increasing_milliseconds() -> None:
@@ -348,3 +379,25 @@ def test_quiet_native_stderr_silences_fd2_and_restores_it(tmp_path, capfd):
     os.write(2, b"after\n")
     err = capfd.readouterr().err
     assert "native noise" not in err and "after" in err
+
+
+def test_light_mediapipe_import_skips_the_other_tasks_and_a_later_full_import_works() -> None:
+    """valgus.pose loads the pose landmarker without MediaPipe's package __init__ files (which
+    import every task, matplotlib and sounddevice); a later plain ``import mediapipe`` still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from valgus.pose import _pose_api\n"
+        "api = _pose_api()\n"
+        "assert 'matplotlib' not in sys.modules and 'sounddevice' not in sys.modules\n"
+        "assert 'mediapipe.tasks.python.audio' not in sys.modules\n"
+        "import mediapipe as mp\n"
+        "from mediapipe.tasks.python import BaseOptions, vision\n"
+        "assert mp.Image is api.Image and vision.PoseLandmarker is api.PoseLandmarker\n"
+        "assert BaseOptions is api.BaseOptions and mp.tasks.vision.RunningMode is api.RunningMode\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -43,7 +43,7 @@ class Frame:
 
     index: int
     t: float
-    image: np.ndarray  # (H, W, 3) uint8, RGB, upright, C-contiguous
+    image: np.ndarray  # (H, W, 3) uint8, RGB, upright, C-contiguous (I420: (H * 3 / 2, W), see VideoSource)
 
 
 @dataclass
@@ -175,12 +175,24 @@ def _upright(img: np.ndarray, rot: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(img, k=-(rot // 90)))
 
 
+def _upright_i420(yuv: np.ndarray, w: int, h: int, rot: int) -> np.ndarray:
+    """Turn an I420 picture (``(h * 3 / 2, w)``: Y, U, V planes) upright, plane by plane."""
+    if rot == 0:
+        return yuv if yuv.flags.c_contiguous else np.ascontiguousarray(yuv)
+    k = -(rot // 90)
+    y = np.rot90(yuv[:h], k=k)
+    u = np.rot90(yuv[h:h + h // 4].reshape(h // 2, w // 2), k=k)
+    v = np.rot90(yuv[h + h // 4:].reshape(h // 2, w // 2), k=k)
+    hh, ww = y.shape
+    return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(hh * 3 // 2, ww)
+
+
 _SENTINEL = object()
 
-DECODE_THREADS: int | None = None
-"""FFmpeg decoder threads: None = automatic (below), 0 = FFmpeg's choice (one per core plus one),
-n = n threads. A tuning knob for the speed benchmark (``scripts/benchmark_speed.py
---decode-threads``)."""
+SCALER_THREADS = 1
+"""FFmpeg's scaler (YUV -> RGB / I420) threads per frame. FFmpeg's default (automatic: one per core)
+spent about twice the CPU on a 1080x1920 phone frame (4.3-5.2 ms against 2.1-2.4 ms, same pixels
+bit for bit) and the decoders already run in their own threads beside the pose model."""
 
 ONE_THREAD_MAX_PIXELS = 1920 * 1088
 """Automatic decoder threads: one thread up to 1080p, FFmpeg's choice above. Decoding runs in its
@@ -207,8 +219,24 @@ class VideoSource:
         max_side: if set, frames whose longer side exceeds it are scaled down by FFmpeg while
             converting to RGB (landmarks are still reported in original-frame pixels by the
             pose adapter, which scales by ``VideoInfo`` size).
-        threads: FFmpeg decoder threads (None = :data:`DECODE_THREADS`, then automatic: see
-            :data:`ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
+        threads: FFmpeg decoder threads (None = automatic: see :data:`ONE_THREAD_MAX_PIXELS`;
+            0 = FFmpeg's choice, one per core plus one; n = n threads).
+        deblock: False skips H.264/HEVC's in-loop deblocking filter while decoding (about a
+            quarter less decoding CPU; faint block edges in the picture): for pictures a person
+            looks at (annotated.mp4), never for the pose model's input.
+        pixels: ``"rgb24"`` (what the pose model reads) or ``"i420"``: planar YUV 4:2:0 in
+            limited range as one ``(H * 3 / 2, W)`` array (Y, then U, then V; even sizes), what
+            an H.264 encoder takes and OpenCV converts (``COLOR_YUV2RGB_I420``). FFmpeg's scaler
+            makes I420 from a phone clip's full-range YUV in about half the CPU time of RGB.
+        start, end: media time (seconds): only frames with ``start <= t < end`` are yielded (a
+            segment of the clip; None = from the first / to the last frame). The demuxer seeks to
+            the keyframe at or before ``start`` and the frames before ``start`` are decoded
+            (their pictures are needed) but neither converted nor counted. ``index`` then
+            counts the segment's own frames from 0. ``seek_ts``: the decoding timestamp (stream
+            time base) of the keyframe to start decoding at (:meth:`StreamIndex.seek_point`);
+            without it the demuxer seeks one second before ``start``. Demuxers seek by decoding
+            time and some land on a frame that is not a keyframe; whenever the frames decoded
+            after a seek do not reach back to ``start``, decoding starts again from the top.
         only: if set, yield only the frames with these indices (the others are still decoded,
             as later frames need them, but not converted to RGB); used for the report's stills.
 
@@ -226,9 +254,17 @@ class VideoSource:
         max_side: int | None = None,
         threads: int | None = None,
         only: Collection[int] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        seek_ts: int | None = None,
+        pixels: str = "rgb24",
+        deblock: bool = True,
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
+        if pixels not in ("rgb24", "i420"):
+            raise ValueError(f"pixels must be 'rgb24' or 'i420', got {pixels!r}")
+        self.pixels = pixels
         if max_fps is not None and max_fps <= 0:
             raise ValueError(f"max_fps must be > 0, got {max_fps}")
         self.path = Path(path)
@@ -236,11 +272,12 @@ class VideoSource:
         self.info = _info(self._container, self.path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
-        threads = DECODE_THREADS if threads is None else threads
         if threads is None:
             threads = 1 if self.info.width * self.info.height <= ONE_THREAD_MAX_PIXELS else 0
         if threads:
             self._stream.codec_context.thread_count = threads
+        if not deblock:
+            self._stream.codec_context.options = {"skip_loop_filter": "all"}
         self.prefetch = prefetch
         self.stride = stride
         self.max_fps = max_fps
@@ -257,7 +294,27 @@ class VideoSource:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._out_size = self._scaled_size()
+        self.start, self.end = start, end
+        self._restarted = False
+        self._reached_start = False
         self._peek()
+        if start is not None:
+            self._seek(start, seek_ts)
+
+    def _seek(self, start: float, seek_ts: int | None) -> None:
+        """Position the demuxer before media time ``start`` (the first frame, decoded by
+        :meth:`_peek` for its rotation, is dropped)."""
+        self._first = None
+        tb = self._stream.time_base or Fraction(1, 1000)
+        target = seek_ts if seek_ts is not None else int(np.floor((start - 1.0) / float(tb)))
+        try:
+            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as exc:  # no index to seek with: read from the beginning
+            log.debug("seek to %.3f s failed (%s); decoding from the start", start, exc)
+            self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
+        self._raw = self._raw_frames()
+        self._seek_checked = False
+        self._reached_start = False
 
     def _scaled_size(self) -> tuple[int, int] | None:
         if not self.max_side:
@@ -268,6 +325,12 @@ class VideoSource:
             return None
         s = self.max_side / longer
         return max(2, int(round(w * s / 2)) * 2), max(2, int(round(h * s / 2)) * 2)
+
+    def _i420(self, fr: "av.VideoFrame") -> np.ndarray:
+        """The frame as upright limited-range I420 of even size (scaled to ``max_side``)."""
+        w, h = self._out_size or (fr.width - fr.width % 2, fr.height - fr.height % 2)
+        yuv = fr.to_ndarray(format="yuv420p", width=w, height=h, dst_color_range="MPEG", threads=SCALER_THREADS)
+        return _upright_i420(yuv, w, h, self.info.rotation)
 
     # -- context manager -------------------------------------------------------------------------
     def __enter__(self) -> "VideoSource":
@@ -335,7 +398,25 @@ class VideoSource:
         fallback_dt = 1.0 / self.info.fps
         first, self._first = self._first, None
         raw = self._raw if first is None else chain([first], self._raw)
-        for n, fr in enumerate(raw):
+        n = -1
+        for fr in raw:
+            if self.start is not None or self.end is not None:
+                if fr.pts is None:
+                    raise VideoError(f"{self.path}: a frame without a timestamp; cannot decode a segment")
+                t = float(fr.pts * tb)
+                if self.start is not None and not self._seek_checked:
+                    self._seek_checked = True
+                    if t > self.start and not self._restarted:  # the seek overshot: start again from the top
+                        log.debug("seek to %.3f s landed at %.3f s; decoding from the start", self.start, t)
+                        self._restart()
+                        yield from self._decode()
+                        return
+                if self.start is not None and t < self.start:
+                    continue  # before the segment: decoded only as a reference for what follows
+                if self.end is not None and t >= self.end:
+                    break
+                self._reached_start = True
+            n += 1
             if fr.pts is not None:
                 t = float(fr.pts * tb)
             else:
@@ -354,11 +435,27 @@ class VideoSource:
             last_kept_t = t
             if self.only is not None and n not in self.only:
                 continue
+            if self.pixels == "i420":
+                yield Frame(n, t, self._i420(fr))
+                continue
             if self._out_size is not None:
-                img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1])
+                img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1],
+                                    threads=SCALER_THREADS)
             else:
-                img = fr.to_ndarray(format="rgb24")
+                img = fr.to_ndarray(format="rgb24", threads=SCALER_THREADS)
             yield Frame(n, t, _upright(img, self.info.rotation))
+        if self.start is not None and not self._reached_start and not self._restarted:
+            # the seek landed past every decodable frame of the segment (e.g. on a frame that is
+            # not a keyframe, with no keyframe after it): decode from the top instead
+            log.debug("nothing decoded from %.3f s after seeking; decoding from the start", self.start)
+            self._restart()
+            yield from self._decode()
+
+    def _restart(self) -> None:
+        self._restarted = True
+        self._seek_checked = True
+        self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
+        self._raw = self._raw_frames()
 
     def _producer(self) -> None:
         try:
@@ -453,6 +550,58 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
     return out
 
 
+@dataclass(frozen=True)
+class StreamIndex:
+    """A video stream's frames as listed by its packets (read without decoding): the plan for
+    cutting a clip into segments (:func:`valgus.engine.plan_segments`)."""
+
+    times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
+    keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
+    exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
+    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base): where to seek
+
+    def seek_point(self, position: int) -> int | None:
+        """The decoding timestamp to seek to for decoding frame ``position``: that of the last
+        keyframe at or before it (None: no keyframe before it)."""
+        best = None
+        for k, dts in zip(self.keyframes, self.keyframe_dts):
+            if k <= position:
+                best = dts
+        return best
+
+
+def stream_index(path: str | Path) -> StreamIndex:
+    """List the video stream's packets (timestamps and keyframe flags) without decoding them: a
+    few milliseconds per hundred frames."""
+    container = _open_container(Path(path))
+    try:
+        stream = container.streams.video[0]
+        tb = stream.time_base or Fraction(1, 1000)
+        pts: list[int] = []
+        key: dict[int, int] = {}
+        exact = True
+        try:
+            for packet in container.demux(stream):
+                if not packet.size:
+                    continue
+                if packet.pts is None:
+                    exact = False
+                    continue
+                pts.append(int(packet.pts))
+                if packet.is_keyframe:
+                    key[int(packet.pts)] = int(packet.dts if packet.dts is not None else packet.pts)
+        except av.error.FFmpegError as exc:  # a damaged tail: what was read still plans segments
+            log.debug("%s: demux error while indexing (%s)", path, exc)
+    finally:
+        container.close()
+    order = sorted(pts)
+    exact = exact and len(set(order)) == len(order)
+    times = tuple(float(x * tb) for x in order)
+    keyframes = tuple(i for i, x in enumerate(order) if x in key)
+    return StreamIndex(times=times, keyframes=keyframes, exact=exact,
+                       keyframe_dts=tuple(key[order[i]] for i in keyframes))
+
+
 def _cv2() -> Any:
     import cv2
 
@@ -465,7 +614,8 @@ class VideoWriter:
     Frames are timed from ``fps``; use as a context manager.
     """
 
-    def __init__(self, path: str | Path, width: int, height: int, fps: float, *, crf: int = 23) -> None:
+    def __init__(self, path: str | Path, width: int, height: int, fps: float, *, crf: int = 23,
+                 preset: str = "veryfast") -> None:
         self.path = Path(path)
         self._container = av.open(str(self.path), mode="w")
         rate = Fraction(fps).limit_denominator(1001)
@@ -473,7 +623,7 @@ class VideoWriter:
         self._stream.width = width - width % 2
         self._stream.height = height - height % 2
         self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": str(crf), "preset": "veryfast"}
+        self._stream.options = {"crf": str(crf), "preset": preset}
 
     def write(self, rgb: np.ndarray) -> None:
         h, w = self._stream.height, self._stream.width

@@ -1,38 +1,35 @@
 """annotated.mp4: a second decoding pass drawing the final (smoothed) landmarks, per-leg FPPA and
-each rep's status, so the video shows exactly the numbers in frames.csv and reps.json."""
+each rep's status, so the video shows exactly the numbers in frames.csv and reps.json.
+
+The pass is made cheap rather than avoided (docs/speed.md, "The annotated video"): keeping the
+first pass's frames for it would hold 1.4 MB per frame at 720x1280 (830 MB for a 20 s phone clip),
+and drawing during the first pass cannot show the final smoothed values. FFmpeg scales each frame
+straight to limited-range I420 (half the CPU of scaling to RGB), the decoder skips the deblocking
+filter (a quarter less decoding; the picture is scaled down anyway) and x264 runs its
+:data:`PRESET`.
+"""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
-import sys
 from pathlib import Path
 import numpy as np
+
+import cv2
 
 from valgus.engine import Analysis
 from valgus.io.video import VideoSource, VideoWriter
 from valgus.present.annotate import Annotator
+from valgus.pose import release_free_heap
 from valgus.present.overlay import knee_marks
 from valgus.scoring.camera import effective_fps
 
 log = logging.getLogger(__name__)
 
-
-def _release_free_heap() -> None:
-    """Give freed heap memory back to the OS before this pass (glibc only; a no-op elsewhere).
-
-    The pose model's buffers, freed when the analysis closed it, otherwise stay in the process
-    (about 80 MB) under the H.264 encoder's own buffers (about 170 MB at 1080x1920), and that sum
-    is the peak RSS of ``valgus analyze`` on phone clips.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError) as exc:  # musl and others have no malloc_trim
-        log.debug("malloc_trim unavailable: %s", exc)
+#: x264 preset of annotated.mp4 (see docs/speed.md for the measured CPU and file sizes)
+PRESET = "ultrafast"
+#: x264 quality (constant rate factor): 23 is x264's default
+CRF = 23
 
 
 def write_annotated(
@@ -55,13 +52,13 @@ def write_annotated(
     fps = effective_fps(info, cfg)
     out: VideoWriter | None = None
     scale = np.ones(2)
-    _release_free_heap()
+    release_free_heap()  # the pose models' buffers, before the encoder's (peak RSS on phone clips)
     try:
         # Encoding is this pass's bottleneck (x264 on both cores): one decoder thread and a short
         # queue keep up with it and hold less memory (about 25 MB less at 1080x1920).
         with VideoSource(
             analysis.source, stride=cfg.video.stride, max_fps=cfg.video.max_fps or None, max_side=max_side or None,
-            prefetch=2, threads=1,
+            prefetch=2, threads=1, pixels="i420", deblock=False,
         ) as src:
             frames = src
             if progress:
@@ -69,10 +66,10 @@ def write_annotated(
 
                 frames = tqdm(src, total=len(m["frame"]), unit="frame", desc="annotated.mp4", leave=False, disable=None)
             for fr in frames:
-                img = fr.image  # a fresh array per frame: drawn on in place, no copy needed
+                img = cv2.cvtColor(fr.image, cv2.COLOR_YUV2RGB_I420)  # a fresh array: drawn on in place
                 if out is None:
                     h, w = img.shape[:2]
-                    out = VideoWriter(path, w, h, fps)
+                    out = VideoWriter(path, w, h, fps, crf=CRF, preset=PRESET)
                     scale = np.array([w / info.width, h / info.height])
                 i = frame_to_row.get(fr.index)
                 if i is None:

@@ -1,0 +1,206 @@
+"""Segments (valgus.engine.plan_segments / group_segments), VideoSource start/end and I420 output,
+stream_index, and the parallel analysis with a fake pose model whose output depends on its
+history (as MediaPipe's tracking does): the result must not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import frontal_xy, make_person, standing_world, stripe_frame
+from valgus.config import Config, override
+from valgus.io.video import StreamIndex, VideoSource, stream_index
+from valgus.types import FramePoses
+
+
+def write_gop_video(path: Path, *, n: int, fps: float = 10.0, gop: int = 12, width: int = 64,
+                    height: int = 48) -> Path:
+    """A tiny H.264 clip with a keyframe every ``gop`` frames and B-frames; frame ``i`` has grey
+    level ``i % 50 * 5`` and its index written as a bright column."""
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": "2"}
+        for i in range(n):
+            img = stripe_frame(width, height, value=(i % 50) * 5)
+            img[:, 16 + (i % 40)] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def gop_clip(tmp_path_factory) -> Path:
+    return write_gop_video(tmp_path_factory.mktemp("seg") / "gop.mp4", n=60)
+
+
+def test_stream_index_lists_frames_and_keyframes(gop_clip) -> None:
+    index = stream_index(gop_clip)
+    assert index.exact and len(index.times) == 60
+    np.testing.assert_allclose(np.diff(index.times), 0.1, atol=1e-6)
+    assert index.keyframes == (0, 12, 24, 36, 48)
+
+
+@pytest.mark.parametrize("first, last", [(17, 40), (24, 36), (1, 60), (0, 5)])
+def test_a_segment_decodes_exactly_the_frames_of_one_pass(gop_clip, first, last) -> None:
+    with VideoSource(gop_clip) as src:
+        whole = list(src)
+    t = [f.t for f in whole]
+    start = None if first == 0 else t[first]
+    end = None if last == 60 else t[last]
+    with VideoSource(gop_clip, start=start, end=end) as src:
+        part = list(src)
+        decoded = src.stats.decoded
+    assert [f.index for f in part] == list(range(last - first)) and decoded == last - first
+    assert [f.t for f in part] == t[first:last]
+    for a, b in zip(part, whole[first:last]):
+        np.testing.assert_array_equal(a.image, b.image)  # bit for bit: decoded from a keyframe on
+
+
+def test_i420_frames_match_rgb_frames(gop_clip) -> None:
+    import cv2
+
+    with VideoSource(gop_clip) as src:
+        rgb = [f.image for f in src][:5]
+    with VideoSource(gop_clip, pixels="i420", deblock=False) as src:
+        yuv = [f.image for f in src][:5]
+    assert yuv[0].shape == (72, 64) and yuv[0].flags.c_contiguous
+    for a, b in zip(yuv, rgb):
+        back = cv2.cvtColor(a, cv2.COLOR_YUV2RGB_I420)
+        assert np.abs(back.astype(int) - b).mean() < 3
+
+
+def test_i420_frames_are_scaled_and_turned_upright(tmp_path) -> None:
+    from conftest import write_video
+    from test_video_io import patch_tkhd_matrix
+
+    path = write_video(tmp_path / "rot.mp4", frame_fn=lambda i: stripe_frame(64, 48))
+    patch_tkhd_matrix(path, 0, 1, -1, 0, 48, 0)  # shown turned 90 degrees: 48 wide, 64 high
+    with VideoSource(path, pixels="i420") as src:
+        rgb_info = src.info
+        (f, *_) = list(src)
+    assert (rgb_info.width, rgb_info.height) == (48, 64) and f.image.shape == (96, 48)
+    with VideoSource(path) as src:
+        ref = next(iter(src)).image
+    import cv2
+
+    back = cv2.cvtColor(f.image, cv2.COLOR_YUV2RGB_I420)
+    assert np.abs(back.astype(int) - ref).mean() < 3
+    with VideoSource(path, pixels="i420", max_side=32) as src:
+        assert next(iter(src)).image.shape == (48, 24)
+
+
+def _index(n: int, fps: float = 30.0, every: int = 30, exact: bool = True) -> StreamIndex:
+    return StreamIndex(times=tuple(i / fps for i in range(n)), keyframes=tuple(range(0, n, every)), exact=exact)
+
+
+def test_plan_segments_cuts_long_clips_at_keyframes_when_they_are_near() -> None:
+    from valgus.engine import plan_segments
+
+    plan = plan_segments(_index(600, every=30), 10.0)  # 20 s: two segments, cut on the keyframe at 300
+    assert [s.frames for s in plan] == [300, 300]
+    assert plan[0].start is None and plan[1].start == pytest.approx(10.0) and plan[0].end == plan[1].start
+    assert plan[1].prev_t == pytest.approx(299 / 30) and plan[1].origin == 0.0
+    near = StreamIndex(times=_index(600).times, keyframes=(0, 303), exact=True)
+    assert [s.frames for s in plan_segments(near, 10.0)] == [303, 297]  # no 300 frames to decode first
+    far = StreamIndex(times=_index(600).times, keyframes=(0, 400), exact=True)
+    assert [s.frames for s in plan_segments(far, 10.0)] == [300, 300]  # 100 frames off: decode from 0
+    assert len(plan_segments(_index(560), 10.0)) == 1  # 18.7 s: shorter than two segments
+    assert len(plan_segments(_index(614), 0.0)) == 1  # never cut
+    assert len(plan_segments(_index(614, exact=False), 10.0)) == 1  # frames not placeable by time
+    assert [s.frames for s in plan_segments(_index(3000), 10.0)] == [300] * 10
+
+
+def test_group_segments_gives_each_thread_consecutive_segments() -> None:
+    from valgus.engine import Segment, group_segments
+
+    plan = [Segment(None, None, None, n) for n in (100, 100, 100, 100)]
+    assert group_segments(plan, 2) == [[0, 1], [2, 3]]
+    assert group_segments(plan, 1) == [[0, 1, 2, 3]]
+    assert group_segments(plan, 8) == [[0], [1], [2], [3]]
+    assert sorted(i for g in group_segments(plan[:3], 2) for i in g) == [0, 1, 2]
+
+
+class HistoryEstimator:
+    """A fake pose model whose answer depends on how many frames it has seen since it was made,
+    as MediaPipe's tracking does: the knee drifts 0.01 px per frame seen."""
+
+    made: list[tuple[float | None, float | None]] = []
+
+    def __init__(self, schedule) -> None:
+        self.seen = 0
+        HistoryEstimator.made.append((schedule.origin, schedule.prev_t) if schedule else (None, None))
+
+    def __call__(self, image, t, index, size=None) -> FramePoses:
+        xy = frontal_xy(cx=32, hip_y=10, hip_half=4, thigh=10, shank=10, knee_in_left=2 + 0.01 * self.seen,
+                        trunk_height=8, shoulder_half=5)
+        self.seen += 1
+        return FramePoses(index=index, t=t, people=(make_person(xy, 0.9, standing_world(flex_left=30.0)),))
+
+    def close(self) -> None:
+        pass
+
+
+def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) -> None:
+    import valgus.engine as engine
+
+    clip = write_gop_video(tmp_path / "long.mp4", n=250, gop=25)  # 25 s at 10 fps
+    monkeypatch.setattr(engine, "open_estimator", lambda config, allow_download=False, schedule=None:
+                        HistoryEstimator(schedule))
+    cfg = override(Config(), "pose", segment_s=5.0)  # five segments of 50 frames
+    results = {}
+    for threads in (1, 2, 3):
+        HistoryEstimator.made.clear()
+        results[threads] = engine.analyze_video(clip, cfg, threads=threads)
+        assert len(HistoryEstimator.made) == 5  # a fresh model per segment, whatever the threads
+        assert results[threads].timings["segments"] == 5 and results[threads].timings["threads"] == threads
+    one = results[1]
+    assert one.n_frames == 250 and list(one.metrics["frame"]) == list(range(250))
+    # the model restarted at each cut: the drift starts again every 50 frames
+    knee = one.track_raw.xy[:, 25, 0]  # LEFT_KNEE x
+    assert np.allclose(knee[50], knee[0]) and np.allclose(knee[100], knee[0]) and not np.allclose(knee[49], knee[0])
+    for threads in (2, 3):
+        other = results[threads]
+        np.testing.assert_array_equal(other.track_raw.xy, one.track_raw.xy)
+        for key, values in one.metrics.items():
+            np.testing.assert_array_equal(np.asarray(other.metrics[key]), np.asarray(values), err_msg=key)
+        assert other.decode.decoded == 250 and other.decode.lost == 0
+    uncut = engine.analyze_video(clip, override(Config(), "pose", segment_s=0.0), threads=2)
+    assert uncut.timings["segments"] == 1 and not np.allclose(uncut.track_raw.xy[60:, 25], one.track_raw.xy[60:, 25])
+    stride = engine.analyze_video(clip, override(cfg, "video", stride=2), threads=2)  # skipping frames: one thread
+    assert stride.timings["threads"] == 1 and stride.n_frames == 125
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "clips"
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("name", ["front_single_leg_squat_valgus_then_good.mp4",  # seeks by decoding time
+                                  "front_single_leg_squat_good_damaged_stream.mp4",  # 49 frames missing
+                                  "front_squat_overhead_valgus_a.mov"])  # a phone clip
+def test_segments_of_real_clips_decode_like_one_pass(name) -> None:
+    from valgus.engine import plan_segments
+
+    clip = SHARED / name
+    if not clip.exists():
+        pytest.skip(f"{clip} not available (../shared/clips)")
+    index = stream_index(clip)
+    with VideoSource(clip, pixels="i420") as src:
+        whole = [(f.t, f.image) for f in src]
+    span = index.times[-1] - index.times[0]
+    plan = plan_segments(index, max(1.0, span / 2.5))
+    assert len(plan) >= 2
+    for seg in plan:
+        with VideoSource(clip, start=seg.start, end=seg.end, seek_ts=seg.seek_ts, pixels="i420") as src:
+            part = [(f.t, f.image) for f in src]
+        expected = [(t, im) for t, im in whole if (seg.start is None or t >= seg.start) and (seg.end is None or t < seg.end)]
+        assert [t for t, _ in part] == [t for t, _ in expected]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(part, expected))
