@@ -3,7 +3,6 @@ handed over, lossless replay. Fake frames and (where timing matters) a fake cloc
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 import pytest

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "squat_valgus.mp4"
