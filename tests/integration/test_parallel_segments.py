@@ -26,7 +26,8 @@ def _decisions(result) -> tuple:
 @pytest.mark.parametrize("name", ["squat_valgus.mp4", "single_leg_squat_left_collapse.mp4"])
 def test_two_threads_give_the_one_thread_analysis(name) -> None:
     from valgus.config import Config, override
-    from valgus.engine import analyze_video, plan_segments
+    from valgus.engine import analyze_video
+    from valgus.segments import plan_segments
     from valgus.io.video import stream_index
 
     clip = SAMPLES / name

@@ -1,4 +1,4 @@
-"""Segments (valgus.engine.plan_segments / group_segments), VideoSource start/end and I420 output,
+"""Segments (valgus.segments.plan_segments / group_segments), VideoSource start/end and I420 output,
 stream_index, and the parallel analysis with a fake pose model whose output depends on its
 history (as MediaPipe's tracking does): the result must not depend on the number of threads.
 """
@@ -103,7 +103,7 @@ def _index(n: int, fps: float = 30.0, every: int = 30, exact: bool = True) -> St
 
 
 def test_plan_segments_cuts_long_clips_at_keyframes_when_they_are_near() -> None:
-    from valgus.engine import plan_segments
+    from valgus.segments import plan_segments
 
     plan = plan_segments(_index(600, every=30), 10.0)  # 20 s: two segments, cut on the keyframe at 300
     assert [s.frames for s in plan] == [300, 300]
@@ -120,7 +120,7 @@ def test_plan_segments_cuts_long_clips_at_keyframes_when_they_are_near() -> None
 
 
 def test_group_segments_gives_each_thread_consecutive_segments() -> None:
-    from valgus.engine import Segment, group_segments
+    from valgus.segments import Segment, group_segments
 
     plan = [Segment(None, None, None, n) for n in (100, 100, 100, 100)]
     assert group_segments(plan, 2) == [[0, 1], [2, 3]]
@@ -187,7 +187,7 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "clips"
                                   "front_single_leg_squat_good_damaged_stream.mp4",  # 49 frames missing
                                   "front_squat_overhead_valgus_a.mov"])  # a phone clip
 def test_segments_of_real_clips_decode_like_one_pass(name) -> None:
-    from valgus.engine import plan_segments
+    from valgus.segments import plan_segments
 
     clip = SHARED / name
     if not clip.exists():

@@ -23,7 +23,7 @@ RANK = {
     "kinematics": 1, "pose": 1,
     "temporal": 2, "io": 2,
     "scoring": 3,
-    "causal": 4,
+    "causal": 4, "segments": 4,
     "engine": 5,
     "present": 6,
     "batch": 7,

@@ -11,17 +11,15 @@ Media time (the frame's presentation timestamp) is the only clock used downstrea
 
 from __future__ import annotations
 
-import bisect
 import logging
 import queue
 import threading
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterator
+from dataclasses import replace
 from itertools import chain
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import numpy as np
 
@@ -37,154 +35,10 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("valgus needs PyAV: pip install av") from exc
 
 
-@dataclass(frozen=True)
-class Frame:
-    """One decoded frame: ``index`` counts decoded frames, ``t`` is media time in seconds."""
 
-    index: int
-    t: float
-    image: np.ndarray  # (H, W, 3) uint8, RGB, upright, C-contiguous (I420: (H * 3 / 2, W), see VideoSource)
-
-
-@dataclass
-class DecodeStats:
-    """How decoding went; filled in while iterating."""
-
-    decoded: int = 0
-    packets: int = 0  # compressed video packets read (one per frame for video codecs)
-    errors: int = 0
-    expected: int | None = None  # from the container header
-    fps: float = 0.0
-    start_t: float = 0.0  # the stream's declared start time
-    container_start_t: float = 0.0  # the container's start time (earliest stream)
-    first_t: float | None = None
-    last_t: float | None = None
-
-    @property
-    def lost(self) -> int:
-        """Frames missing: the largest of (packets read - frames decoded), (header count - decoded)
-        and the gaps in the timestamps."""
-        by_packets = self.packets - self.decoded
-        by_header = (self.expected or 0) - self.decoded
-        by_time = 0
-        if self.last_t is not None and self.fps > 0:
-            start = min(self.start_t, self.first_t or 0.0, self.container_start_t)
-            by_time = int(round((self.last_t - start) * self.fps)) + 1 - self.decoded
-        lost = max(by_packets, by_header, by_time)
-        return lost if lost > 1 else 0  # one frame of slack: GIF trailers, rounding of timestamps
-
-
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise VideoError(f"{path}: no such file")
-    if path.is_dir():
-        raise VideoError(f"{path}: is a directory, not a video file (use `valgus batch` for folders)")
-    try:
-        with path.open("rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise VideoError(f"{path}: cannot read file ({exc.strerror})") from exc
-    if path.stat().st_size == 0:
-        raise VideoError(f"{path}: file is empty")
-
-
-def _rotation_of(stream: "av.video.stream.VideoStream") -> int:
-    """Clockwise rotation (0/90/180/270) needed to show the stream upright."""
-    rot = 0
-    try:
-        # PyAV >= 13 exposes the display matrix through the codec context's frames; the stream's
-        # metadata 'rotate' tag is the older convention.
-        tag = stream.metadata.get("rotate")
-        if tag is not None:
-            rot = int(tag)
-    except (TypeError, ValueError):
-        rot = 0
-    return rot % 360
-
-
-def _open_container(path: Path) -> "av.container.InputContainer":
-    _check_path(path)
-    try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except av.error.InvalidDataError as exc:
-        raise VideoError(f"{path}: cannot be read as a video (not a video, or truncated/corrupt)") from exc
-    except av.error.FFmpegError as exc:
-        raise VideoError(f"{path}: cannot open as video ({exc})") from exc
-    if not container.streams.video:
-        container.close()
-        raise VideoError(f"{path}: not a video file (no video stream found)")
-    if container.streams.video[0].codec_context is None:  # a codec FFmpeg does not know at all
-        container.close()
-        raise VideoError(f"{path}: unsupported video codec (this FFmpeg build has no decoder for it)")
-    return container
-
-
-def probe(path: str | Path) -> VideoInfo:
-    """Read a video's header and first frame: size (upright), fps, frame count, codec, rotation.
-
-    The first frame is decoded because FFmpeg >= 6 reports a phone clip's display-matrix rotation
-    only on decoded frames; it also proves the codec can be decoded.
-
-    Raises:
-        VideoError: missing file, a directory, not a video, a codec FFmpeg cannot decode, or no
-            decodable frame.
-    """
-    with VideoSource(path, prefetch=0) as src:
-        return src.info
-
-
-def _info(container: "av.container.InputContainer", path: Path) -> VideoInfo:
-    stream = container.streams.video[0]
-    ctx = stream.codec_context
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    fps = float(rate) if rate else 0.0
-    duration = None
-    if stream.duration is not None and stream.time_base is not None:
-        duration = float(stream.duration * stream.time_base)
-    elif container.duration is not None:
-        duration = container.duration / 1_000_000
-    frames = stream.frames or None
-    if frames is None and duration is not None and fps > 0:
-        frames = int(round(duration * fps))
-    width, height = ctx.width, ctx.height
-    rot = _rotation_of(stream)
-    if rot in (90, 270):
-        width, height = height, width
-    if width <= 0 or height <= 0:
-        raise VideoError(f"{path}: video stream has no picture size (damaged header?)")
-    if fps <= 0:
-        fps = 30.0
-        log.warning("%s: frame rate unknown; assuming 30 fps for timing", path)
-    return VideoInfo(
-        path=path, width=width, height=height, fps=fps, frame_count=frames, duration_s=duration,
-        codec=ctx.name, rotation=rot,
-    )
-
-
-def _upright(img: np.ndarray, rot: int) -> np.ndarray:
-    """Turn ``img`` upright; the result is always C-contiguous.
-
-    FFmpeg pads each picture row to an aligned stride, so ``to_ndarray`` returns a strided view
-    whenever ``3 * width`` is not a multiple of the alignment (1080-wide phone clips: rows of 3240
-    bytes in a 3264-byte stride). ``mediapipe.Image`` ignores numpy strides and reads such a view
-    as a sheared, unrecognisable picture, so the copy here is required, not cosmetic.
-    """
-    if rot == 0:
-        return img if img.flags.c_contiguous else np.ascontiguousarray(img)
-    # rot is the clockwise rotation needed; np.rot90 turns counter-clockwise for k > 0
-    return np.ascontiguousarray(np.rot90(img, k=-(rot // 90)))
-
-
-def _upright_i420(yuv: np.ndarray, w: int, h: int, rot: int) -> np.ndarray:
-    """Turn an I420 picture (``(h * 3 / 2, w)``: Y, U, V planes) upright, plane by plane."""
-    if rot == 0:
-        return yuv if yuv.flags.c_contiguous else np.ascontiguousarray(yuv)
-    k = -(rot // 90)
-    y = np.rot90(yuv[:h], k=k)
-    u = np.rot90(yuv[h:h + h // 4].reshape(h // 2, w // 2), k=k)
-    v = np.rot90(yuv[h + h // 4:].reshape(h // 2, w // 2), k=k)
-    hh, ww = y.shape
-    return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(hh * 3 // 2, ww)
+from valgus.io.container import (  # noqa: E402 - re-exported: the video I/O API in one place
+    DecodeStats, Frame, _info, _open_container, _upright, _upright_i420,
+)
 
 
 _SENTINEL = object()
@@ -493,154 +347,23 @@ class VideoSource:
             raise VideoError(f"{self.path}: decoding failed ({self._error})") from self._error
 
 
-def _keyframe_times(container: "av.container.InputContainer", stream: Any) -> list[float]:
-    """Media times of the stream's keyframes, from its packets (demuxing only, no decoding)."""
-    tb = stream.time_base or Fraction(1, 1000)
-    out = []
-    try:
-        for packet in container.demux(stream):
-            if packet.is_keyframe and packet.pts is not None:
-                out.append(float(packet.pts * tb))
-    except av.error.FFmpegError as exc:
-        log.debug("keyframe scan stopped: %s", exc)
-    return sorted(out)
 
+def probe(path: str | Path) -> VideoInfo:
+    """Read a video's header and first frame: size (upright), fps, frame count, codec, rotation.
 
-def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.ndarray]:
-    """The frames shown at media times ``times`` (seconds, the ``t`` of :class:`Frame` and
-    ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip.
+    The first frame is decoded because FFmpeg >= 6 reports a phone clip's display-matrix rotation
+    only on decoded frames; it also proves the codec can be decoded.
 
-    The keyframes are listed from the packets first (no decoding); then for each time the decoder
-    jumps to the last keyframe before it, unless decoding on from where it is would get there
-    sooner, so this never decodes more than reading from the start would. A time with no frame
-    within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
-    (e.g. a stream with broken timestamps).
+    Raises:
+        VideoError: missing file, a directory, not a video, a codec FFmpeg cannot decode, or no
+            decodable frame.
     """
-    out: dict[float, np.ndarray] = {}
-    targets = sorted({float(t) for t in times})
-    if not targets:
-        return out
     with VideoSource(path, prefetch=0) as src:
-        container, stream = src._container, src._stream
-        tb = stream.time_base or Fraction(1, 1000)
-        half = 0.5 / src.info.fps
-        keys = _keyframe_times(container, stream)
-        frames: Iterator[Any] | None = None
-        cur = -np.inf  # media time of the last frame decoded
-        for t in targets:
-            k = bisect.bisect_right(keys, t + half) - 1
-            key_t = keys[k] if k >= 0 else -np.inf
-            if frames is None or key_t > cur + half or t < cur - half:
-                try:
-                    container.seek(max(0, int(max(key_t, 0.0) / tb)), stream=stream, backward=True, any_frame=False)
-                except av.error.FFmpegError as exc:
-                    log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
-                    frames = None
-                    continue
-                frames = src._raw_frames()
-                cur = -np.inf
-            for fr in frames:
-                if fr.pts is None:
-                    continue
-                cur = float(fr.pts * tb)
-                if cur >= t - half:
-                    if cur <= t + half:
-                        out[t] = _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
-                    break
-    return out
+        return src.info
 
 
-@dataclass(frozen=True)
-class StreamIndex:
-    """A video stream's frames as listed by its packets (read without decoding): the plan for
-    cutting a clip into segments (:func:`valgus.engine.plan_segments`)."""
+from valgus.io.seek import StreamIndex, read_frames_at, stream_index  # noqa: E402
+from valgus.io.writer import VideoWriter  # noqa: E402
 
-    times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
-    keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
-    exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
-    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base): where to seek
-
-    def seek_point(self, position: int) -> int | None:
-        """The decoding timestamp to seek to for decoding frame ``position``: that of the last
-        keyframe at or before it (None: no keyframe before it)."""
-        best = None
-        for k, dts in zip(self.keyframes, self.keyframe_dts):
-            if k <= position:
-                best = dts
-        return best
-
-
-def stream_index(path: str | Path) -> StreamIndex:
-    """List the video stream's packets (timestamps and keyframe flags) without decoding them: a
-    few milliseconds per hundred frames."""
-    container = _open_container(Path(path))
-    try:
-        stream = container.streams.video[0]
-        tb = stream.time_base or Fraction(1, 1000)
-        pts: list[int] = []
-        key: dict[int, int] = {}
-        exact = True
-        try:
-            for packet in container.demux(stream):
-                if not packet.size:
-                    continue
-                if packet.pts is None:
-                    exact = False
-                    continue
-                pts.append(int(packet.pts))
-                if packet.is_keyframe:
-                    key[int(packet.pts)] = int(packet.dts if packet.dts is not None else packet.pts)
-        except av.error.FFmpegError as exc:  # a damaged tail: what was read still plans segments
-            log.debug("%s: demux error while indexing (%s)", path, exc)
-    finally:
-        container.close()
-    order = sorted(pts)
-    exact = exact and len(set(order)) == len(order)
-    times = tuple(float(x * tb) for x in order)
-    keyframes = tuple(i for i, x in enumerate(order) if x in key)
-    return StreamIndex(times=times, keyframes=keyframes, exact=exact,
-                       keyframe_dts=tuple(key[order[i]] for i in keyframes))
-
-
-def _cv2() -> Any:
-    import cv2
-
-    return cv2
-
-
-class VideoWriter:
-    """Write RGB frames to an H.264 MP4 (yuv420p, plays in browsers) with PyAV.
-
-    Frames are timed from ``fps``; use as a context manager.
-    """
-
-    def __init__(self, path: str | Path, width: int, height: int, fps: float, *, crf: int = 23,
-                 preset: str = "veryfast") -> None:
-        self.path = Path(path)
-        self._container = av.open(str(self.path), mode="w")
-        rate = Fraction(fps).limit_denominator(1001)
-        self._stream = self._container.add_stream("libx264", rate=rate)
-        self._stream.width = width - width % 2
-        self._stream.height = height - height % 2
-        self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": str(crf), "preset": preset}
-
-    def write(self, rgb: np.ndarray) -> None:
-        h, w = self._stream.height, self._stream.width
-        # RGB -> I420 with OpenCV (BT.601 limited range, as FFmpeg's swscale would do): about ten
-        # times faster than letting the encoder's swscale convert rgb24 (no SIMD path for it).
-        yuv = _cv2().cvtColor(np.ascontiguousarray(rgb[:h, :w]), _cv2().COLOR_RGB2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+__all__ = ["DecodeStats", "Frame", "StreamIndex", "VideoSource", "VideoWriter", "probe", "read_frames_at",
+           "stream_index"]

@@ -779,7 +779,8 @@ def compare_segments(clip: Path, cfg: Any | None = None, threads: int = 2) -> di
     import numpy as np
 
     from valgus.config import Config, override
-    from valgus.engine import analyze_video, plan_segments
+    from valgus.engine import analyze_video
+    from valgus.segments import plan_segments
     from valgus.errors import ValgusError
     from valgus.io.video import stream_index
 

@@ -1,0 +1,138 @@
+"""Reading chosen frames by seeking to the keyframe before each (report stills), and the
+stream's keyframe index (segments for parallel inference)."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+log = logging.getLogger(__name__)
+
+try:  # PyAV is a hard dependency; the import guard only gives a clear message if it is broken.
+    import av
+    import av.error
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("valgus needs PyAV: pip install av") from exc
+
+from valgus.io.container import _open_container, _upright
+
+
+def _keyframe_times(container: "av.container.InputContainer", stream: Any) -> list[float]:
+    """Media times of the stream's keyframes, from its packets (demuxing only, no decoding)."""
+    tb = stream.time_base or Fraction(1, 1000)
+    out = []
+    try:
+        for packet in container.demux(stream):
+            if packet.is_keyframe and packet.pts is not None:
+                out.append(float(packet.pts * tb))
+    except av.error.FFmpegError as exc:
+        log.debug("keyframe scan stopped: %s", exc)
+    return sorted(out)
+
+
+def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.ndarray]:
+    """The frames shown at media times ``times`` (seconds, the ``t`` of :class:`Frame` and
+    ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip.
+
+    The keyframes are listed from the packets first (no decoding); then for each time the decoder
+    jumps to the last keyframe before it, unless decoding on from where it is would get there
+    sooner, so this never decodes more than reading from the start would. A time with no frame
+    within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
+    (e.g. a stream with broken timestamps).
+    """
+    out: dict[float, np.ndarray] = {}
+    targets = sorted({float(t) for t in times})
+    if not targets:
+        return out
+    from valgus.io.video import VideoSource  # the source module imports this one
+
+    with VideoSource(path, prefetch=0) as src:
+        container, stream = src._container, src._stream
+        tb = stream.time_base or Fraction(1, 1000)
+        half = 0.5 / src.info.fps
+        keys = _keyframe_times(container, stream)
+        frames: Iterator[Any] | None = None
+        cur = -np.inf  # media time of the last frame decoded
+        for t in targets:
+            k = bisect.bisect_right(keys, t + half) - 1
+            key_t = keys[k] if k >= 0 else -np.inf
+            if frames is None or key_t > cur + half or t < cur - half:
+                try:
+                    container.seek(max(0, int(max(key_t, 0.0) / tb)), stream=stream, backward=True, any_frame=False)
+                except av.error.FFmpegError as exc:
+                    log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
+                    frames = None
+                    continue
+                frames = src._raw_frames()
+                cur = -np.inf
+            for fr in frames:
+                if fr.pts is None:
+                    continue
+                cur = float(fr.pts * tb)
+                if cur >= t - half:
+                    if cur <= t + half:
+                        out[t] = _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
+                    break
+    return out
+
+
+@dataclass(frozen=True)
+class StreamIndex:
+    """A video stream's frames as listed by its packets (read without decoding): the plan for
+    cutting a clip into segments (:func:`valgus.segments.plan_segments`)."""
+
+    times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
+    keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
+    exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
+    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base): where to seek
+
+    def seek_point(self, position: int) -> int | None:
+        """The decoding timestamp to seek to for decoding frame ``position``: that of the last
+        keyframe at or before it (None: no keyframe before it)."""
+        best = None
+        for k, dts in zip(self.keyframes, self.keyframe_dts):
+            if k <= position:
+                best = dts
+        return best
+
+
+def stream_index(path: str | Path) -> StreamIndex:
+    """List the video stream's packets (timestamps and keyframe flags) without decoding them: a
+    few milliseconds per hundred frames."""
+    container = _open_container(Path(path))
+    try:
+        stream = container.streams.video[0]
+        tb = stream.time_base or Fraction(1, 1000)
+        pts: list[int] = []
+        key: dict[int, int] = {}
+        exact = True
+        try:
+            for packet in container.demux(stream):
+                if not packet.size:
+                    continue
+                if packet.pts is None:
+                    exact = False
+                    continue
+                pts.append(int(packet.pts))
+                if packet.is_keyframe:
+                    key[int(packet.pts)] = int(packet.dts if packet.dts is not None else packet.pts)
+        except av.error.FFmpegError as exc:  # a damaged tail: what was read still plans segments
+            log.debug("%s: demux error while indexing (%s)", path, exc)
+    finally:
+        container.close()
+    order = sorted(pts)
+    exact = exact and len(set(order)) == len(order)
+    times = tuple(float(x * tb) for x in order)
+    keyframes = tuple(i for i, x in enumerate(order) if x in key)
+    return StreamIndex(times=times, keyframes=keyframes, exact=exact,
+                       keyframe_dts=tuple(key[order[i]] for i in keyframes))
+
+

@@ -1,0 +1,257 @@
+"""Parallel inference inside one clip: the clip cut into segments at keyframes, each with its own
+decoder and pose estimator in a thread (MediaPipe's calls release the GIL), the per-frame results
+joined in time order and fed to the engine's session, so subject selection runs over the whole
+clip as in one pass. Used by :func:`valgus.engine.analyze_video`; docs/speed.md says what changes
+at a seam.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from valgus.config import Config
+from valgus.errors import VideoError
+from valgus.io.video import DecodeStats, StreamIndex, VideoSource, stream_index
+from valgus.pose import CheckSchedule, PoseEstimator
+from valgus.types import FramePoses, VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+class _Session(Protocol):
+    """What the segments feed (valgus.engine.Session)."""
+
+    info: VideoInfo
+    timer: Any
+
+    def update_poses(self, index: int, t: float, poses: FramePoses) -> object: ...
+
+
+# -------------------------------------------------------------------------------- segments, threads
+#: the CPU cost of decoding a frame that is not analysed (before a segment that does not start on
+#: a keyframe), relative to analysing one: a cut is moved to a nearby keyframe when that costs
+#: less than decoding from the keyframe before it (720p: ~2 ms against ~23 ms; 1080x1920: ~10
+#: against ~33).
+_PREROLL_COST = 0.3
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A part of a clip analysed by a fresh pose model (tracking restarts at its first frame).
+
+    ``start``/``end``: media time of its first frame and of the next segment's first frame (None:
+    the clip's start / end). ``prev_t``: media time of the frame just before ``start`` (None for
+    the first segment). ``frames``: how many frames it holds according to the stream's packets.
+    ``origin``: media time of the clip's first frame (the grid of the bystander checks).
+    ``seek_ts``: where a decoder starting at this segment seeks (the decoding timestamp of the
+    keyframe at or before ``start``).
+    """
+
+    start: float | None
+    end: float | None
+    prev_t: float | None
+    frames: int
+    origin: float | None = None
+    seek_ts: int | None = None
+
+
+def cpu_count() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_segments(index: StreamIndex, segment_s: float) -> list[Segment]:
+    """Cut the frames listed in ``index`` into ``floor(duration / segment_s)`` segments of equal
+    media time, each cut moved to a nearby keyframe when that is cheaper than decoding the frames
+    from the keyframe before it (:data:`_PREROLL_COST`). Depends only on the file and
+    ``segment_s``, never on the machine, so every run of a clip cuts it at the same frames.
+    One segment when ``segment_s`` is 0, the clip is shorter than two segments, or the packets'
+    timestamps cannot place every frame (``index.exact`` false)."""
+    n = len(index.times)
+    whole = [Segment(None, None, None, n, index.times[0] if n else None)]
+    if segment_s <= 0 or not index.exact or n < 4 or not index.keyframes:
+        return whole
+    times = index.times
+    dt = float(np.median(np.diff(times))) if n > 1 else 0.0
+    duration = times[-1] - times[0] + dt
+    k = int(duration // segment_s)
+    if k < 2:
+        return whole
+    keys = list(index.keyframes)
+    cuts: list[int] = []
+    reach = n / k / 4  # a cut moves at most a quarter of a segment
+    for i in range(1, k):
+        target = int(np.searchsorted(times, times[0] + i * duration / k))
+        lo = (cuts[-1] if cuts else 0) + 1
+        best, best_cost = None, float("inf")
+        for cand in sorted({target, *keys}):
+            if not lo <= cand <= n - 1 or abs(cand - target) > reach:
+                continue
+            kf = max((x for x in keys if x <= cand), default=0)
+            cost = abs(cand - target) + _PREROLL_COST * (cand - kf)
+            if cost < best_cost:
+                best, best_cost = cand, cost
+        if best is not None:
+            cuts.append(best)
+    bounds = [0, *cuts, n]
+    return [Segment(start=None if a == 0 else times[a], end=None if b == n else times[b],
+                    prev_t=None if a == 0 else times[a - 1], frames=b - a, origin=times[0],
+                    seek_ts=None if a == 0 else index.seek_point(a))
+            for a, b in zip(bounds, bounds[1:])]
+
+
+def group_segments(plan: list[Segment], threads: int) -> list[list[int]]:
+    """Consecutive segments for each of ``threads`` workers, about equal in frames."""
+    threads = max(1, min(threads, len(plan)))
+    total = sum(s.frames for s in plan)
+    groups: list[list[int]] = [[]]
+    done = 0
+    for i, seg in enumerate(plan):
+        left_groups = threads - len(groups)
+        if groups[-1] and left_groups > 0 and (done + seg.frames / 2 > total * len(groups) / threads
+                                               or len(plan) - i <= left_groups):
+            groups.append([])
+        groups[-1].append(i)
+        done += seg.frames
+    return groups
+
+
+def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]:
+    seg_s = config.pose.segment_s
+    if seg_s <= 0 or (info.duration_s is not None and info.duration_s < 1.9 * seg_s):
+        return []  # too short to cut (the header's duration; the index decides near the limit)
+    t0 = time.perf_counter()
+    index = stream_index(path)
+    plan = plan_segments(index, seg_s)
+    log.debug("%s: %d frames, %d keyframes, %d segment(s) %s (indexed in %.0f ms)", Path(path).name,
+              len(index.times), len(index.keyframes), len(plan), [s.frames for s in plan],
+              1000 * (time.perf_counter() - t0))
+    return plan if len(plan) > 1 else []
+
+
+@dataclass
+class _WorkerRun:
+    """What one worker thread produced."""
+
+    poses: list[FramePoses] = field(default_factory=list)  # its source's frame indices (0 = its first frame)
+    stats: DecodeStats | None = None
+    pose_s: float = 0.0
+    wait_s: float = 0.0
+    error: BaseException | None = None
+
+
+def run_segments(session: _Session, src: VideoSource, plan: list[Segment], config: Config, threads: int, *,
+                 open_estimator: Callable[..., PoseEstimator], allow_download: bool,
+                 decode_threads: int | None, bar: object | None) -> DecodeStats:
+    """Run the pose model over ``plan``: a fresh estimator per segment, ``threads`` workers each
+    taking consecutive segments from one decoder (MediaPipe's calls release the GIL). The joined
+    per-frame results are then fed to ``session`` in time order, so subject selection runs over
+    the whole clip as in one pass. Returns the joined decoding statistics."""
+    info = session.info
+    size = (info.width, info.height)
+    groups = group_segments(plan, threads)
+    runs = [_WorkerRun() for _ in groups]
+    stop = threading.Event()
+    lock = threading.Lock()
+    vc = config.video
+
+    def estimator_for(i: int) -> PoseEstimator:
+        seg = plan[i]
+        sched = CheckSchedule(origin=None if i == 0 else seg.origin, prev_t=seg.prev_t)
+        return open_estimator(config, allow_download=allow_download, schedule=sched)
+
+    def work(g: int) -> None:
+        ids, run = groups[g], runs[g]
+        first, last = plan[ids[0]], plan[ids[-1]]
+        source: VideoSource | None = None
+        est: PoseEstimator | None = None
+        try:
+            if g == 0:
+                src.end = last.end  # the open source decodes the first group
+                source = src
+            else:
+                source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
+                                     max_side=config.pose.max_side or None, threads=decode_threads,
+                                     start=first.start, end=last.end, seek_ts=first.seek_ts, prefetch=1)
+            k = 0
+            est = estimator_for(ids[0])
+            it = iter(source)
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                frame = next(it, None)
+                t1 = time.perf_counter()
+                run.wait_s += t1 - t0
+                if frame is None:
+                    break
+                while k + 1 < len(ids) and frame.t >= plan[ids[k + 1]].start:  # type: ignore[operator]
+                    est.close()  # type: ignore[attr-defined]
+                    k += 1
+                    est = estimator_for(ids[k])
+                run.poses.append(est(frame.image, frame.t, frame.index, size))
+                run.pose_s += time.perf_counter() - t1
+                if bar is not None:
+                    with lock:
+                        bar.update(1)  # type: ignore[attr-defined]
+            run.stats = source.stats
+        except BaseException as exc:  # handed to the caller's thread
+            run.error = exc
+            stop.set()
+        finally:
+            if est is not None:
+                est.close()  # type: ignore[attr-defined]
+            if source is not None and source is not src:
+                source.close()
+
+    workers = [threading.Thread(target=work, args=(g,), name=f"valgus-pose-{g}", daemon=True)
+               for g in range(1, len(groups))]
+    for th in workers:
+        th.start()
+    work(0)
+    for th in workers:
+        th.join()
+    for run in runs:
+        if run.error is not None:
+            raise run.error
+    offset = 0
+    last_t = -float("inf")
+    for ids, run in zip(groups, runs):
+        start = plan[ids[0]].start
+        if run.poses and start is not None and run.poses[0].t != start:
+            log.debug("the part from %.3f s begins at %.3f s (its first frames did not decode)", start,
+                      run.poses[0].t)
+        for fp in run.poses:
+            if not fp.t > last_t:  # never expected: the index found every timestamp unique
+                raise VideoError(f"{src.path}: frames out of order where two parts meet ({fp.t:.3f} s)")
+            last_t = fp.t
+            i = offset + fp.index
+            session.update_poses(i, fp.t, FramePoses(index=i, t=fp.t, people=fp.people))
+        offset += run.stats.decoded if run.stats is not None else len(run.poses)
+    session.timer.add("pose_model", sum(r.pose_s for r in runs))
+    session.timer.add("decode_wait", sum(r.wait_s for r in runs))
+    parts = [r.stats for r in runs if r.stats is not None]
+    return _joined_stats(src.stats, parts, plan) if len(groups) > 1 else src.stats
+
+
+def _joined_stats(first: DecodeStats, parts: list[DecodeStats], plan: list[Segment]) -> DecodeStats:
+    """One clip's decoding statistics from its workers' (packets from the index: each worker's
+    decoder also reads packets on either side of its part)."""
+    return DecodeStats(
+        decoded=sum(p.decoded for p in parts), packets=sum(s.frames for s in plan),
+        errors=sum(p.errors for p in parts), expected=first.expected, fps=first.fps, start_t=first.start_t,
+        container_start_t=first.container_start_t, first_t=parts[0].first_t if parts else None,
+        last_t=parts[-1].last_t if parts else None,
+    )
+
+
