@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[3]
 SHARED_CLIPS = REPO.parent / "shared" / "clips"
 MODES = {
     "legacy": None,
+    "legacy_pyav": None,
     "workers_1": ["--workers", "1"],
     "default": [],
     "dask_local_2": ["--scheduler", "local:2"],
@@ -98,9 +99,33 @@ def make_clips(folder: Path, n: int, per_clip: int) -> list[dict[str, Any]]:
     return made
 
 
-def legacy_clip(clip: str) -> dict[str, Any]:
-    """The legacy loop on one clip, in this process (run as ``--legacy-clip``)."""
+def _rgb_frames_cv2(clip: str) -> Any:
     import cv2
+
+    cap = cv2.VideoCapture(clip)
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), fps
+    cap.release()
+
+
+def _rgb_frames_pyav(clip: str) -> Any:
+    import av
+
+    with av.open(clip) as c:
+        st = c.streams.video[0]
+        st.thread_type = "AUTO"
+        fps = float(st.average_rate or 30)
+        for fr in c.decode(st):
+            yield fr.to_ndarray(format="rgb24"), fps
+
+
+def legacy_clip(clip: str, reader: str = "cv2") -> dict[str, Any]:
+    """The legacy loop on one clip, in this process (run as ``--legacy-clip``): frames from OpenCV
+    (``cv2.VideoCapture`` + ``cvtColor``) or, for ``legacy_pyav``, from PyAV (threaded FFmpeg)."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -110,37 +135,32 @@ def legacy_clip(clip: str) -> dict[str, Any]:
         base_options=BaseOptions(model_asset_path=str(resolve_model(None))), running_mode=vision.RunningMode.VIDEO,
         num_poses=1)
     landmarker = vision.PoseLandmarker.create_from_options(options)
-    cap = cv2.VideoCapture(clip)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     n = 0
     track = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    for rgb, fps in (_rgb_frames_pyav(clip) if reader == "pyav" else _rgb_frames_cv2(clip)):
         res = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int(n * 1000 / fps))
         track.append([(lm.x, lm.y, lm.visibility) for lm in res.pose_landmarks[0]] if res.pose_landmarks else None)
         n += 1
-    cap.release()
     landmarker.close()
     hwm = next((int(x.split()[1]) for x in Path("/proc/self/status").read_text().splitlines()
                 if x.startswith("VmHWM:")), 0)
     return {"frames": n, "frames_with_person": sum(t is not None for t in track), "peak_rss_mb": round(hwm / 1024, 1)}
 
 
-def run_legacy(clips: list[Path]) -> dict[str, Any]:
+def run_legacy(clips: list[Path], reader: str = "cv2") -> dict[str, Any]:
     env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="2")
     t0 = time.perf_counter()
     per = []
     for c in clips:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--legacy-clip", str(c)],
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--legacy-clip", str(c),
+                               "--legacy-reader", reader],
                               capture_output=True, text=True, env=env, check=True)
         per.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     wall = time.perf_counter() - t0
     return {"wall_s": round(wall, 2), "frames": sum(p["frames"] for p in per),
             "peak_rss_mb_per_process": max(p["peak_rss_mb"] for p in per),
-            "command": "python tools/valgus_tools/bench/batch.py --legacy-clip CLIP, once per clip, one after another"}
+            "command": f"python tools/valgus_tools/bench/batch.py --legacy-clip CLIP --legacy-reader {reader}, "
+                       "once per clip, one after another"}
 
 
 def run_valgus(folder: Path, out: Path, extra: list[str]) -> dict[str, Any]:
@@ -181,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "batch.json"), help="JSON results")
     ap.add_argument("--legacy-clip", help=argparse.SUPPRESS)
+    ap.add_argument("--legacy-reader", default="cv2", help=argparse.SUPPRESS)
+    ap.add_argument("--update", action="store_true", help="add the modes run to the existing --out file")
     args = ap.parse_args(argv)
     if args.legacy_clip:
-        print(json.dumps(legacy_clip(args.legacy_clip)))
+        print(json.dumps(legacy_clip(args.legacy_clip, args.legacy_reader)))
         return 0
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = set(modes) - set(MODES)
@@ -206,11 +228,15 @@ def main(argv: list[str] | None = None) -> int:
                                   "per clip; mp.solutions.pose is not installable on this Python"),
             "modes": {},
         }
+        if args.update and Path(args.out).is_file():
+            old = json.loads(Path(args.out).read_text())
+            res["modes"] = old.get("modes", {})
+            res["runs"] = old.get("runs", [old.get("date_utc")]) + [res["date_utc"]]
         for name in modes:
             before = _load()
             print(f"{name} ...", file=sys.stderr, flush=True)
-            if name == "legacy":
-                m = run_legacy(clips)
+            if name in ("legacy", "legacy_pyav"):
+                m = run_legacy(clips, "pyav" if name == "legacy_pyav" else "cv2")
             else:
                 m = run_valgus(folder, tmp / f"out_{name}", MODES[name] or [])
             m["load_before"], m["load_after"] = before, _load()
@@ -218,10 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             res["modes"][name] = m
             print(f"  {m['wall_s']:.1f} s, {m['clips_per_min']:.2f} clips/min", file=sys.stderr, flush=True)
         ms = res["modes"]
-        if "legacy" in ms:
-            for m in ms.values():
-                m["vs_legacy"] = round(m["clips_per_min"] / ms["legacy"]["clips_per_min"], 2)
-        valgus_modes = [n for n in ms if n != "legacy"]
+        for base in ("legacy", "legacy_pyav"):
+            if base in ms:
+                for m in ms.values():
+                    m[f"vs_{base}"] = round(m["clips_per_min"] / ms[base]["clips_per_min"], 2)
+        valgus_modes = [n for n in ms if not n.startswith("legacy")]
         if valgus_modes:
             first = ms[valgus_modes[0]]["results"]
             res["same_results_in_every_valgus_mode"] = all(ms[n]["results"] == first for n in valgus_modes)
@@ -229,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         if "default" in ms and "legacy" in ms:
             targets["default_vs_legacy"] = {"target": ">= 1.3x", "value": ms["default"]["vs_legacy"],
                                             "met": ms["default"]["vs_legacy"] >= 1.3}
+        if "default" in ms and "legacy_pyav" in ms:
+            targets["default_vs_legacy_pyav"] = {"target": ">= 1.3x (same loop, PyAV frames)",
+                                                 "value": ms["default"]["vs_legacy_pyav"],
+                                                 "met": ms["default"]["vs_legacy_pyav"] >= 1.3}
         if "default" in ms and "dask_local_2" in ms:
             gap = 1 - ms["dask_local_2"]["clips_per_min"] / ms["default"]["clips_per_min"]
             targets["dask_vs_default"] = {"target": "within 15 %", "value_pct_slower": round(100 * gap, 1),
