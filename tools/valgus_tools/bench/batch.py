@@ -12,6 +12,8 @@ The modes, each timed as a user runs it (whole process, wall clock, one after an
   ``num_poses=1``, the bundled full model) per clip, landmarks kept in a list
   (``python batch.py --legacy-clip CLIP``). MediaPipe's legacy ``mp.solutions.pose`` does not
   install on this Python, so this Tasks-API loop stands in for it;
+* ``legacy_pyav``: the same loop with frames from PyAV (threaded FFmpeg, ``to_ndarray("rgb24")``)
+  instead of OpenCV, whose reader is slow on phone clips (``--legacy-reader pyav``);
 * ``workers_1``: ``valgus batch DIR -o OUT -q --workers 1``;
 * ``default``: ``valgus batch DIR -o OUT -q`` (workers = the cores);
 * ``dask_local_2``: ``valgus batch DIR -o OUT -q --scheduler local:2`` (a 2-worker local Dask
