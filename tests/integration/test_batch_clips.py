@@ -99,7 +99,9 @@ def test_batch_scores_good_clips_and_records_every_bad_one(local_batch) -> None:
     assert "unsupported video codec" in rows["f_unknown_codec"]["reason"]
     assert all(not (local_batch / n).exists() for n in ("d_truncated", "e_not_a_video", "f_unknown_codec"))
     assert sorted(p.name for p in local_batch.iterdir() if not p.name.startswith(".")) == [
-        "a_good_1", "b_good_2", "summary.csv", "summary.jsonl"]
+        "a_good_1", "b_good_2", "index.html", "summary.csv", "summary.jsonl"]
+    index = (local_batch / "index.html").read_text()
+    assert 'href="a_good_1/report.html"' in index and "e_not_a_video.mp4" in index  # every clip listed
 
 
 def test_a_batch_killed_half_way_resumes_without_losing_or_redoing_a_clip(clip_folder, local_batch, tmp_path) -> None:
