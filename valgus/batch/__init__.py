@@ -144,8 +144,9 @@ def score_clips(
         write_video: also write each clip's annotated video.
         scheduler: ``"local:N"`` (a local Dask cluster of N processes) or the address of a running
             ``dask.distributed`` scheduler: one task per clip (needs ``valgus[dask]``).
-        threads_per_clip: threads one clip may use (default: cores // workers, at least 1, so
-            that workers x threads does not exceed the cores; 1 with ``scheduler``).
+        threads_per_clip: threads one clip may use: the engine's segment threads (default: cores
+            // workers, at least 1, so that workers x threads does not exceed the cores; 1 with
+            ``scheduler``).
         exercise, baseline: force the exercise / use a standing calibration clip for every clip
             that the clip list does not give one for.
         allow_download: allow fetching a named model that is not bundled.

@@ -121,37 +121,28 @@ def _tune_malloc() -> None:
         pass
 
 
-def _set_threads(n: int) -> None:
-    """Threads one clip may use (``threads_per_clip``). Today it caps FFmpeg's decoder at one
-    thread when ``n == 1`` (the automatic choice gives clips above 1080p one per core); the single-
-    clip parallelism of the speed work (issue 13) will also cut a clip into ``n`` segments."""
-    if _WORKER.get("threads") == n:
-        return
-    from valgus.io import video
-
-    video.DECODE_THREADS = 1 if n == 1 else None
-    _WORKER["threads"] = n
-
-
-def _baseline_values(job: ClipJob, cfg: Config, allow_download: bool) -> dict[str, float] | None:
+def _baseline_values(job: ClipJob, cfg: Config, allow_download: bool, threads: int) -> dict[str, float] | None:
     """The standing baseline measured on the job's calibration clip (cached per worker)."""
     if job.baseline is None:
         return None
     key = (file_id(job.baseline), cfg.to_toml())
     cache = _WORKER.setdefault("baselines", {})
     if key not in cache:  # by the same rules as a clip's own baseline (upright, feet down)
-        cal = _analyze(job.baseline, cfg, exercise=None, baseline=None, allow_download=allow_download)
+        cal = _analyze(job.baseline, cfg, exercise=None, baseline=None, allow_download=allow_download,
+                       threads=threads)
         cache[key] = dict(clip_result(cal).baseline)
     return cache[key]
 
 
 def _analyze(video: Path, cfg: Config, *, exercise: str | None, baseline: dict[str, float] | None,
-             allow_download: bool) -> Any:
-    """One clip through the engine (the only call into it)."""
+             allow_download: bool, threads: int) -> Any:
+    """One clip through the engine (the only call into it). ``threads``: the clip's share of the
+    cores (``threads_per_clip``): segments analysed at once, and with 1 also one FFmpeg decoder
+    thread, so that workers x threads stays within the cores."""
     import valgus
 
     return valgus.analyze_video(video, cfg, exercise=exercise, baseline=baseline, allow_download=allow_download,
-                                progress=False)
+                                progress=False, threads=threads, decode_threads=1 if threads == 1 else None)
 
 
 def _write(analysis: Any, outdir: Path, *, write_video: bool) -> None:
@@ -183,7 +174,6 @@ def score_job(task: ClipTask) -> ClipOutcome:
     parent renames that folder into place (``SummaryStore.add``)."""
     t0 = time.perf_counter()
     _ensure_worker_ready(task.config, task.allow_download)
-    _set_threads(task.threads_per_clip)
     job = task.job
     tmp, keep = None, False
     if task.root is not None:
@@ -197,8 +187,9 @@ def score_job(task: ClipTask) -> ClipOutcome:
             raise ValgusError(f"this worker runs valgus {__version__}, the batch {wanted}: install the same version")
         probe(job.path)  # missing, not a video, unsupported codec, nothing decodable
         cfg = clip_config(task.config, job)
-        base = _baseline_values(job, cfg, task.allow_download)
-        a = _analyze(job.path, cfg, exercise=job.exercise, baseline=base, allow_download=task.allow_download)
+        base = _baseline_values(job, cfg, task.allow_download, task.threads_per_clip)
+        a = _analyze(job.path, cfg, exercise=job.exercise, baseline=base, allow_download=task.allow_download,
+                     threads=task.threads_per_clip)
         if tmp is not None:
             _write(a, tmp, write_video=task.write_video)
         if task.history is not None and task.history.subject:
