@@ -6,8 +6,8 @@ and every frame is written with ``cv2.VideoWriter`` (mp4v, full size).
 Standalone on purpose (it never imports valgus): it runs under an interpreter that has the
 legacy packages, which cannot share an environment with valgus's MediaPipe::
 
-    python3 -m venv /tmp/legacy && /tmp/legacy/bin/pip install mediapipe==0.10.21 opencv-python==4.11.0.86 "numpy<2"
-    /tmp/legacy/bin/python tools/valgus_tools/bench/legacy_loop.py CLIP [--video OUT.mp4]
+    python3 -m venv legacy-env && legacy-env/bin/pip install mediapipe==0.10.21 opencv-python==4.11.0.86 "numpy<2"
+    legacy-env/bin/python tools/valgus_tools/bench/legacy_loop.py CLIP [--video OUT.mp4]
 
 Prints one JSON line: frames, frames with a person, seconds.
 """
