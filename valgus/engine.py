@@ -36,12 +36,20 @@ from valgus.kinematics.smoothing import make_smoother
 from valgus.pose import CheckSchedule, PoseEstimator, SubjectSelector
 from valgus.scoring import score_clip
 from valgus.causal import LiveScorer
-from valgus.segments import cpu_count, plan_for, run_segments
+from valgus.segments import plan_for, run_segments
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding
 from valgus.types import PersonPose, PoseTrack, VideoInfo
 from valgus.io.video import DecodeStats, Frame, VideoSource
 
 log = logging.getLogger(__name__)
+
+#: Pose-model threads for a long clip's segments when the caller does not say (``threads=``).
+#: One: on this project's 2-core machine two threads did not make analyze faster as a user runs
+#: it (whole process, median of 3, under load: docs/speed.md) and a second decoder and two more
+#: MediaPipe models cost about 230 MB, which takes a 10-minute 1080p clip past 600 MB peak RSS
+#: (extrapolated 748 MB; 422 MB with one thread). Results do not depend on it (segments are cut
+#: by the clip, not the machine): ``analyze_video(path, threads=2)`` uses both cores.
+DEFAULT_THREADS = 1
 
 Mode = Literal["offline", "causal"]
 
@@ -349,7 +357,7 @@ def analyze_video(
         try:
             if len(plan) > 1:
                 frame_skipping = vc.stride != 1 or bool(vc.max_fps)
-                n_threads = 1 if frame_skipping else max(1, min(threads or cpu_count(), len(plan)))
+                n_threads = 1 if frame_skipping else max(1, min(threads or DEFAULT_THREADS, len(plan)))
                 stats = run_segments(session, src, plan, config, n_threads, open_estimator=open_estimator,
                                      allow_download=allow_download, decode_threads=decode_threads, bar=bar)
             else:
