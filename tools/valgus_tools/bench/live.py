@@ -183,10 +183,16 @@ def _results(seconds: float, frames: int | None, clip_s: float, live: dict[str, 
     timings = summary.get("timings") or summary.get("timings_s") or {}
     n = live["frames_analysed"]
     pose_s = timings.get("pose_model")
-    per_min = live.get("cost_ms_per_minute", [])
+    wall = live.get("wall_s") or float("nan")
+    # full minutes only: the last bucket of a 600.4-s session holds 0.4 s
+    per_min = live.get("cost_ms_per_minute", [])[: max(1, int(wall // 60))] if np.isfinite(wall) else []
     first, last = (per_min[0], per_min[-1]) if per_min else (None, None)
     drift = (last / first - 1.0) if first and last and len(per_min) > 1 else None
-    wall = live.get("wall_s") or float("nan")
+    # the session's own peak: RSS samples before the outputs were written at the end
+    # (finish + write_outputs, from summary.json's timings)
+    t_out = timings.get("write_outputs", 0.0) + timings.get("scoring", 0.0) + timings.get("metrics", 0.0)
+    t_end = (samples[-1]["t"] if samples else 0.0) - t_out
+    session_rss = [x["rss_mb"] for x in samples if x["t"] <= t_end]
     loads = [s["load1"] for s in samples if np.isfinite(s["load1"])]
     res: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -209,7 +215,9 @@ def _results(seconds: float, frames: int | None, clip_s: float, live: dict[str, 
             "engine_ms_per_frame": (1000 * timings["select_measure_score"] / n
                                     if timings.get("select_measure_score") and n else None),
             "cost_ms_per_minute": per_min, "cost_last_vs_first": drift,
-            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "peak_rss_mb": round(peak_kb / 1024, 1),  # the whole process, writing the outputs included
+            "peak_rss_mb_session": max(session_rss) if session_rss else None,  # sampled, before the outputs
+            "write_outputs_s": timings.get("write_outputs"),
             "rss_mb_first_last_sample": [samples[1]["rss_mb"], samples[-1]["rss_mb"]] if len(samples) > 2 else None,
         },
         "rss_samples": samples,
@@ -254,7 +262,9 @@ def markdown(res: dict[str, Any]) -> str:
         ("cost per frame, first / last minute",
          f"{per_min[0]:.1f} / {per_min[-1]:.1f} ms ({100 * (r['cost_last_vs_first'] or 0):+.1f} %)" if per_min else "-",
          "within 10 %", ok("flat_cost")),
-        ("peak RSS", f"{r['peak_rss_mb']:.0f} MB", "< 600 MB", ok("peak_rss")),
+        ("peak RSS: the session (sampled every 5 s) / the process, writing the outputs at exit included",
+         f"{r['peak_rss_mb_session'] or float('nan'):.0f} / {r['peak_rss_mb']:.0f} MB", "< 600 MB",
+         "session yes, process **no**" if (r["peak_rss_mb_session"] or 1e9) < 600 <= r["peak_rss_mb"] else ok("peak_rss")),
         ("pose model per analysed frame", f"{r['model_ms_per_frame']:.1f} ms" if r["model_ms_per_frame"] else "-",
          "", ""),
         ("CPU per analysed frame, all threads (2 cores = 2000 ms per second)",
