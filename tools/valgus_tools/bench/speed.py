@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import platform
 import resource
@@ -465,7 +466,9 @@ def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, An
     r: dict[str, Any] = {"wall_s": round(wall, 3), "load": load, "rc": proc.returncode}
     if proc.returncode != 0:
         r["error"] = " | ".join(err.strip().splitlines()[-3:])
-    r["stdout_tail"] = out.strip().splitlines()[-1][:300] if out.strip() else ""
+    tail = out.strip().splitlines()[-1][:300] if out.strip() else ""
+    # the benchmark's temporary folders are this machine's paths: not for the committed JSON
+    r["stdout_tail"] = re.sub(re.escape(tempfile.gettempdir()) + r"/[^/\s]+", "<tmp>", tail)
     return r
 
 
