@@ -29,7 +29,7 @@ from valgus.scoring.camera import camera_check, classify_view, estimate_yaw, wid
 from valgus.scoring.exercise import NamedRep, name_squat, name_step_up
 from valgus.scoring.flags import score_rep
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding, leg_summaries
-from valgus.scoring.signals import DepthSignals, nanmedian
+from valgus.scoring.signals import DepthSignals
 from valgus.scoring.verdict import asymmetry, verdict
 from valgus.temporal.reps import Rep, RepSegmenter
 from valgus.types import PersonPose, PoseTrack, VideoInfo
@@ -355,7 +355,6 @@ class LiveScorer:
         """Close reps under way (partial), then the clip's camera check and verdict over what was
         measured frame by frame."""
         n = self._cols.n
-        last_t = float(self._cols.view()["time_s"][-1]) if n else 0.0
         for seg, ex in ((self._seg_drop, "squat"), (self._seg_rise, "step_up")):
             rep = seg.finish()
             if rep is None:
@@ -365,7 +364,6 @@ class LiveScorer:
                      else name_step_up(v, rep, self.exercise, v["_rise"], self.config.recognition))
             if named is not None:
                 self._accept(named)
-        del last_t
         v = self._cols.view()
         metrics = {k: np.array(v[k]) for k in column_names()}
         track = PoseTrack(t=raw.t, frame=raw.frame, xy=np.stack(self._xy), visibility=np.stack(self._vis),
@@ -390,4 +388,4 @@ class LiveScorer:
         return track, metrics, result
 
 
-__all__ = ["LiveScorer", "nanmedian"]
+__all__ = ["LiveScorer"]
