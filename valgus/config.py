@@ -39,10 +39,14 @@ class PoseConfig:
     # scaler costs more CPU than the model saves (decode + RGB 12.4 ms/frame at full size, 20.0 ms
     # scaled to 720x1280; model 22-25 ms either way), and on 2 cores that CPU slows the model.
     max_side: int = 0
-    # With num_poses > 1: a one-person model does the work and the num_poses model looks for other
-    # people once per this many seconds of media time, taking over for good once it sees two
-    # (1.6x less CPU than the multi-person model on every frame). 0 = multi-person every frame.
+    # With num_poses > 1: a one-person model does the work and a num_poses model counts the people
+    # once per this many seconds of media time; a multi-person model takes over while it sees two
+    # (the multi-person model costs ~1.6x the CPU per frame: 40 vs 26 ms on a 1080x1920 phone
+    # frame, docs/speed.md). 0 = multi-person every frame.
     people_check_s: float = 1.0
+    # After a hand-over to the multi-person model, the one-person model takes back over once
+    # nobody else has been seen for this many seconds of media time (0 = never).
+    people_revert_s: float = 3.0
     # Long recorded clips are cut into segments of about this many seconds of media time; the pose
     # model starts afresh (re-detects, no tracking history) at each segment's first frame, so the
     # segments can be analysed in parallel, one per core, with results identical to one pass
@@ -56,6 +60,7 @@ class PoseConfig:
         if 0.0 < self.segment_s < 1.0:
             raise ConfigError(f"pose.segment_s = {self.segment_s:g}: use 0 (never cut) or at least 1 second")
         _range("pose.people_check_s", self.people_check_s, 0.0, 60.0)
+        _range("pose.people_revert_s", self.people_revert_s, 0.0, 3600.0)
         for k in ("min_detection", "min_presence", "min_tracking", "min_visibility"):
             _range(f"pose.{k}", getattr(self, k), 0.0, 1.0)
         _range("pose.max_side", self.max_side, 0, 8192)

@@ -33,23 +33,22 @@ from valgus.config import Config, override
 from valgus.errors import NoPersonError, VideoError
 from valgus.kinematics.metrics import compute_metrics, prepare_track
 from valgus.kinematics.smoothing import make_smoother
-from valgus.pose import CheckSchedule, PoseEstimator, SubjectSelector
+from valgus.pose import CheckSchedule, PeopleChecker, PoseEstimator, SubjectSelector
 from valgus.scoring import score_clip
 from valgus.causal import LiveScorer
-from valgus.segments import plan_for, run_segments
+from valgus.segments import cpu_count, plan_for, run_segments
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding
-from valgus.types import PersonPose, PoseTrack, VideoInfo
+from valgus.types import PersonPose, PoseTrack, TrackBuilder, VideoInfo
 from valgus.io.video import DecodeStats, Frame, VideoSource
 
 log = logging.getLogger(__name__)
 
-#: Pose-model threads for a long clip's segments when the caller does not say (``threads=``).
-#: One: on this project's 2-core machine two threads did not make analyze faster as a user runs
-#: it (whole process, median of 3, under load: docs/speed.md) and a second decoder and two more
-#: MediaPipe models cost about 230 MB, which takes a 10-minute 1080p clip past 600 MB peak RSS
-#: (extrapolated 748 MB; 422 MB with one thread). Results do not depend on it (segments are cut
-#: by the clip, not the machine): ``analyze_video(path, threads=2)`` uses both cores.
-DEFAULT_THREADS = 1
+#: Pose-model threads for a long clip's segments when the caller does not say (``threads=``), at
+#: most one per core: two (docs/speed.md). Each thread holds its own decoder and pose model
+#: (~100 MB on a phone clip), so more threads would take a 10-minute 1080p clip past 600 MB peak
+#: RSS for little gain; the people counter is one model shared by all threads. Results do not
+#: depend on it (segments are cut by the clip, not the machine).
+DEFAULT_THREADS = 2
 
 Mode = Literal["offline", "causal"]
 
@@ -113,11 +112,12 @@ class FrameUpdate:
 
 
 def open_estimator(config: Config, *, allow_download: bool = False,
-                   schedule: CheckSchedule | None = None) -> PoseEstimator:
+                   schedule: CheckSchedule | None = None, people: PeopleChecker | None = None) -> PoseEstimator:
     """The MediaPipe pose estimator for ``config`` (resolving the model file first).
 
     ``schedule``: where the estimator starts in the clip, for a segment after a seam
-    (:class:`valgus.pose.CheckSchedule`)."""
+    (:class:`valgus.pose.CheckSchedule`); ``people``: a people counter shared by a clip's
+    segments (:func:`open_people_checker`; None: the estimator makes its own)."""
     from valgus.io.models import resolve_model
     from valgus.pose import MediaPipePose
 
@@ -126,8 +126,21 @@ def open_estimator(config: Config, *, allow_download: bool = False,
     return MediaPipePose(
         model_path, num_poses=p.num_poses, min_detection=p.min_detection, min_presence=p.min_presence,
         min_tracking=p.min_tracking, mirrored=config.video.mirrored, people_check_s=p.people_check_s,
-        schedule=schedule,
+        people_revert_s=p.people_revert_s, schedule=schedule, people=people,
     )
+
+
+def open_people_checker(config: Config, *, allow_download: bool = False) -> PeopleChecker | None:
+    """One people counter for all of a clip's segments (None when ``config`` never counts people:
+    one person asked for, or the multi-person model on every frame)."""
+    p = config.pose
+    if p.num_poses <= 1 or p.people_check_s <= 0:
+        return None
+    from valgus.io.models import resolve_model
+    from valgus.pose import open_people_checker as _open
+
+    return _open(resolve_model(p.model, allow_download=allow_download), p.num_poses, p.min_detection,
+                 p.min_presence, p.min_tracking)
 
 
 def analyze_track(
@@ -178,14 +191,11 @@ class Session:
         self.baseline = dict(baseline) if baseline else None
         self.selector = SubjectSelector()
         self.timer = StageTimer()
-        self._t: list[float] = []
-        self._idx: list[int] = []
-        self._people: list[PersonPose | None] = []
-        self._counts: list[int] = []
+        self._frames = TrackBuilder()  # every frame fed: media time, index, subject, people count
         self.live = LiveScorer(config, info, exercise=exercise, baseline=self.baseline) if mode == "causal" else None
 
     def __len__(self) -> int:
-        return len(self._t)
+        return len(self._frames)
 
     def update(self, frame: Frame) -> FrameUpdate:
         """Feed one frame (media time ``frame.t`` must increase)."""
@@ -202,10 +212,7 @@ class Session:
         t2 = time.perf_counter()
         subject = self.selector.select(poses)  # type: ignore[arg-type]
         n_people = len(poses.people)  # type: ignore[attr-defined]
-        self._t.append(t)
-        self._idx.append(index)
-        self._people.append(subject)
-        self._counts.append(n_people)
+        self._frames.append(t, index, subject, n_people)
         if self.live is None:
             xy = subject.xy if subject is not None else np.full((33, 2), np.nan)
             upd = FrameUpdate(index, t, n_people, subject, xy, {})
@@ -217,19 +224,16 @@ class Session:
 
     def load_raw(self, raw: PoseTrack, *, frames_with_several: int = 0) -> None:
         """Take a whole raw subject track at once (offline mode), e.g. from ``landmarks.npz``."""
-        if self.live is not None or self._t:
+        if self.live is not None or len(self._frames):
             raise ValueError("load_raw needs an empty offline session")
         det = raw.detected
         for i in range(len(raw)):
-            self._t.append(float(raw.t[i]))
-            self._idx.append(int(raw.frame[i]))
-            self._people.append(PersonPose(raw.xy[i], raw.visibility[i], raw.presence[i], raw.world[i])
-                                if det[i] else None)
-            self._counts.append(int(raw.n_people[i]))
+            person = PersonPose(raw.xy[i], raw.visibility[i], raw.presence[i], raw.world[i]) if det[i] else None
+            self._frames.append(float(raw.t[i]), int(raw.frame[i]), person, int(raw.n_people[i]))
         self.selector.frames_with_several = frames_with_several
 
     def raw_track(self) -> PoseTrack:
-        return PoseTrack.from_people(self._t, self._idx, self._people, self._counts)
+        return self._frames.build()
 
     def finish(self, *, source: str = "", decode: DecodeStats | None = None) -> Analysis:
         """The clip result. Offline: zero-phase smoothing, metrics and scoring over the whole
@@ -328,7 +332,7 @@ def analyze_video(
         progress: show a progress bar on stderr.
         exercise: force the exercise ("squat", "single_leg_squat", "step_up").
         baseline: standing values from a calibration clip (``analyze_video(calib).result.baseline``).
-        threads: segments analysed at once (None = one per core; 1 = one after the other).
+        threads: segments analysed at once (None = :data:`DEFAULT_THREADS`, at most one per core; 1 = one after the other).
             Frames skipped by ``video.stride``/``max_fps`` depend on the frames before, so those
             run in one thread.
         decode_threads: FFmpeg threads per decoder (None = automatic, see
@@ -354,9 +358,15 @@ def analyze_video(
         try:
             if len(plan) > 1:
                 frame_skipping = vc.stride != 1 or bool(vc.max_fps)
-                n_threads = 1 if frame_skipping else max(1, min(threads or DEFAULT_THREADS, len(plan)))
-                stats = run_segments(session, src, plan, config, n_threads, open_estimator=open_estimator,
-                                     allow_download=allow_download, decode_threads=decode_threads, bar=bar)
+                n_threads = 1 if frame_skipping else max(1, min(threads or min(DEFAULT_THREADS, cpu_count()), len(plan)))
+                people = open_people_checker(config, allow_download=allow_download)
+                try:
+                    stats = run_segments(session, src, plan, config, n_threads, open_estimator=open_estimator,
+                                         allow_download=allow_download, decode_threads=decode_threads, bar=bar,
+                                         people=people)
+                finally:
+                    if people is not None:
+                        people.close()
             else:
                 est = open_estimator(config, allow_download=allow_download) if own else estimator
                 session.estimator = est

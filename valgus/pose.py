@@ -11,9 +11,13 @@ Subject selection (the same person across frames):
    *seen* rather than silently merged into the subject. Asking for two people costs ~1.6x the
    CPU of asking for one (MediaPipe re-runs its person detector on every frame while it tracks
    fewer people than ``num_poses``), so by default a one-person landmarker does the work and a
-   ``num_poses`` landmarker looks for other people every 0.1 s during the first second and then
-   once per ``people_check_s`` seconds of media time; the first time it sees two people, it takes over
-   for the rest of the clip (``people_check_s = 0``: the multi-person model on every frame).
+   ``num_poses`` landmarker in IMAGE mode (a fresh detection, no state: one serves all of a
+   clip's segments) counts the people every 0.1 s during the first second and then once per
+   ``people_check_s`` seconds of media time. When it sees two people, a ``num_poses`` landmarker
+   in VIDEO mode takes over, and hands back to a fresh one-person landmarker once nobody else has
+   been seen for ``people_revert_s`` seconds (a passer-by, or a false second detection on a few
+   frames, no longer costs the multi-person model for the rest of the clip). ``people_check_s
+   = 0``: the multi-person model on every frame.
 2. While no subject is locked, the candidate with the highest score ``lower-body visibility x
    body height in pixels`` is chosen: the person whose legs are most fully and most largely in
    view, which is the person doing the exercise in a clip framed for it (a bystander cut off by
@@ -323,6 +327,71 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+def _create_landmarker(api: _PoseAPI, model_path: str | Path, n: int, min_detection: float, min_presence: float,
+                       min_tracking: float, *, image: bool = False) -> Any:
+    """A PoseLandmarker for up to ``n`` people: VIDEO mode (tracking between frames), or IMAGE
+    mode (``image=True``: every call detects afresh, no state)."""
+    options = api.PoseLandmarkerOptions(
+        base_options=api.BaseOptions(model_asset_path=str(model_path)),
+        running_mode=api.RunningMode.IMAGE if image else api.RunningMode.VIDEO,
+        num_poses=n,
+        min_pose_detection_confidence=min_detection,
+        min_pose_presence_confidence=min_presence,
+        min_tracking_confidence=min_tracking,
+        output_segmentation_masks=False,
+    )
+    try:
+        with quiet_native_stderr():
+            return api.PoseLandmarker.create_from_options(options)
+    except (RuntimeError, ValueError, OSError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{model_path}: MediaPipe could not load this model ({msg})") from exc
+
+
+class PeopleChecker:
+    """Counts the people in a frame with a multi-person landmarker in IMAGE mode (a fresh detection
+    on every call, no state), made when first called. Its answer depends only on the frame, so
+    one checker serves every segment of a clip, from any thread (calls are serialised): one model
+    in memory instead of one per segment thread (~85 MB each on a phone clip).
+
+    Args:
+        make: creates the landmarker (``detect(mp_image)``) on first use.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._landmarker: Any = None
+        self._lock = threading.Lock()
+        self._quiet = True
+
+    def __call__(self, mp_image: Any, t: float) -> Any:
+        """The model's result for the frame ``mp_image`` (media time ``t``, for the log)."""
+        with self._lock:
+            if self._landmarker is None:
+                self._landmarker = self._make()
+            with quiet_native_stderr() if self._quiet else contextlib.nullcontext():
+                result = self._landmarker.detect(mp_image)
+            if getattr(result, "pose_landmarks", None):
+                self._quiet = False
+            log.debug("people counted at t=%.3f s: %d", t, len(getattr(result, "pose_landmarks", None) or []))
+            return result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._landmarker is not None:
+                with quiet_native_stderr():
+                    self._landmarker.close()
+                self._landmarker = None
+
+
+def open_people_checker(model_path: str | Path, num_poses: int, min_detection: float = 0.5,
+                        min_presence: float = 0.5, min_tracking: float = 0.5) -> PeopleChecker:
+    """A :class:`PeopleChecker` for ``model_path`` (the model is loaded on first use)."""
+    api = _pose_api()
+    return PeopleChecker(lambda: _create_landmarker(api, model_path, num_poses, min_detection, min_presence,
+                                                    min_tracking, image=True))
+
+
 class MediaPipePose:
     """MediaPipe PoseLandmarker in VIDEO mode, as a :class:`PoseEstimator`.
 
@@ -331,14 +400,17 @@ class MediaPipePose:
         num_poses: how many people the model may return per frame.
         min_detection, min_presence, min_tracking: MediaPipe's confidence thresholds.
         mirrored: the picture is a mirror image (selfie view); see :func:`people_from_result`.
-        people_check_s: with ``num_poses > 1``, a one-person landmarker does the work and the
-            ``num_poses`` landmarker looks for other people every 0.1 s in the first second and
-            then every ``people_check_s`` seconds of media time, taking over once it sees two (module
-            docstring). 0 = the ``num_poses`` landmarker on every frame.
+        people_check_s: with ``num_poses > 1``, a one-person landmarker does the work and a
+            ``num_poses`` landmarker counts the people every 0.1 s in the first second and then
+            every ``people_check_s`` seconds of media time; a ``num_poses`` landmarker takes over
+            once it sees two (module docstring). 0 = the ``num_poses`` landmarker on every frame.
+        people_revert_s: after a hand-over, the one-person landmarker takes back over once
+            nobody else has been seen for this many seconds of media time (0 = never).
         schedule: where this estimator starts in the clip (a segment after a seam: see
             :class:`CheckSchedule`); ``every_s`` is taken from ``people_check_s``.
+        people: the people counter to use (one shared by a clip's segments); None = its own.
 
-    The checking landmarker is created when the first check is due, in the thread that runs the
+    The counting landmarker is created when the first check is due, in the thread that runs the
     estimator (a segment's thread), not when the estimator is made.
     """
 
@@ -352,7 +424,9 @@ class MediaPipePose:
         min_tracking: float = 0.5,
         mirrored: bool = False,
         people_check_s: float = 1.0,
+        people_revert_s: float = 3.0,
         schedule: CheckSchedule | None = None,
+        people: "PeopleChecker | None" = None,
     ) -> None:
         # MediaPipe's C++ side logs warnings/info to stderr; keep the user's terminal readable
         # unless they asked for it (GLOG_minloglevel=0).
@@ -365,28 +439,21 @@ class MediaPipePose:
         self._schedule = CheckSchedule(every_s=self.people_check_s, origin=sched.origin, prev_t=sched.prev_t)
 
         def create(n: int) -> Any:
-            options = api.PoseLandmarkerOptions(
-                base_options=api.BaseOptions(model_asset_path=str(model_path)),
-                running_mode=api.RunningMode.VIDEO,
-                num_poses=n,
-                min_pose_detection_confidence=min_detection,
-                min_pose_presence_confidence=min_presence,
-                min_tracking_confidence=min_tracking,
-                output_segmentation_masks=False,
-            )
-            try:
-                with quiet_native_stderr():
-                    return api.PoseLandmarker.create_from_options(options)
-            except (RuntimeError, ValueError, OSError) as exc:
-                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ModelError(f"{model_path}: MediaPipe could not load this model ({msg})") from exc
+            return _create_landmarker(api, model_path, n, min_detection, min_presence, min_tracking)
 
         self._adaptive = num_poses > 1 and self.people_check_s > 0
-        #: the landmarker whose results are used (one person while no second person was seen)
+        self.people_revert_s = float(people_revert_s)
+        #: makes a VIDEO-mode landmarker for n people (the one in use is remade at a hand-over)
+        self._create: Callable[[int], Any] = create
+        #: the landmarker whose results are used (one person while no second person is seen)
         self._landmarker = create(1 if self._adaptive else num_poses)
-        #: makes the num_poses landmarker that looks for other people (None: not adaptive)
-        self._make_checker: Callable[[], Any] | None = (lambda: create(num_poses)) if self._adaptive else None
-        self._checker: Any = None
+        #: counts people on the due frames (None: not adaptive); shared by a clip's segments
+        self._own_people = self._adaptive and people is None
+        self._people: PeopleChecker | None = None
+        if self._adaptive:
+            self._people = people if people is not None else PeopleChecker(
+                lambda: _create_landmarker(api, model_path, num_poses, min_detection, min_presence, min_tracking,
+                                           image=True))
         self._init_state()
 
     def _init_state(self) -> None:
@@ -394,15 +461,21 @@ class MediaPipePose:
         self._prev_t: float | None = self._schedule.prev_t
         self._first = True
         self._last_ms = -1
-        #: silence native stderr for [the landmarker, the checker] until each has found a person
-        self._quiet = [True, True]
+        #: silence native stderr for the landmarker in use until it has found a person
+        self._quiet = True
         #: media time at which a second person was first seen (the multi-person model ran from then on)
         self.several_people_from: float | None = None
+        #: media time of the last frame with more than one person (multi-person mode)
+        self._several_last_t: float | None = None
+        #: the landmarker in use is the multi-person one
+        self._multi = self.num_poses > 1 and not self._adaptive
+        #: hand-overs between the one- and multi-person models: (media time, "multi" | "single")
+        self.handovers: list[tuple[float, str]] = []
 
     @property
     def multi_person(self) -> bool:
         """True when a model asked for several people produces the results."""
-        return self.num_poses > 1 and (not self._adaptive or self.several_people_from is not None)
+        return self._multi
 
     def _check_due(self, t: float) -> bool:
         """Whether the people check runs on the frame at media time ``t`` (module docstring)."""
@@ -415,6 +488,16 @@ class MediaPipePose:
         if first:  # a segment's first frame: its tracking starts afresh
             return True
         return self._schedule.points_until(self._origin, t) > self._schedule.points_until(self._origin, prev)
+
+    def _hand_over(self, n: int, t: float) -> None:
+        """Replace the landmarker in use by a fresh VIDEO-mode one for ``n`` people (it starts
+        with a detection on its first frame: no tracking state is carried over)."""
+        with quiet_native_stderr():
+            self._landmarker.close()
+        self._landmarker = self._create(n)
+        self._quiet = True
+        self._multi = n > 1
+        self.handovers.append((t, "multi" if n > 1 else "single"))
 
     def __call__(
         self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
@@ -430,27 +513,31 @@ class MediaPipePose:
         # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
         image = np.ascontiguousarray(image)
         mp_image = self._api.Image(image_format=self._api.ImageFormat.SRGB, data=image)
+        due = self._check_due(t)
+        if self._people is not None and not self._multi and due:
+            checked = self._people(mp_image, t)
+            if len(getattr(checked, "pose_landmarks", None) or []) > 1:
+                # From now on the multi-person model's results are used, while people are seen;
+                # this frame's are the check's (the same model, run on this frame alone).
+                log.debug("a second person at t=%.2f s: following with the multi-person model", t)
+                self._hand_over(self.num_poses, t)
+                if self.several_people_from is None:
+                    self.several_people_from = t
+                self._several_last_t = t
+                return FramePoses(index=index, t=t, people=people_from_result(checked, w, h, mirrored=self.mirrored))
         # The native side logs once when a landmarker first runs, and once when it first finds a person.
-        with quiet_native_stderr() if self._quiet[0] else contextlib.nullcontext():
+        with quiet_native_stderr() if self._quiet else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(mp_image, ms)
         if getattr(result, "pose_landmarks", None):
-            self._quiet[0] = False
-        due = self._check_due(t)
-        if self._make_checker is not None and self.several_people_from is None and due:
-            if self._checker is None:  # made when first needed (lazily: not part of start-up)
-                self._checker = self._make_checker()
-            with quiet_native_stderr() if self._quiet[1] else contextlib.nullcontext():
-                checked = self._checker.detect_for_video(mp_image, ms)
-            if getattr(checked, "pose_landmarks", None):
-                self._quiet[1] = False
-            if len(getattr(checked, "pose_landmarks", None) or []) > 1:
-                # From now on the multi-person model's results are used, every frame.
-                log.debug("a second person at t=%.2f s: following with the multi-person model", t)
-                self._landmarker.close()
-                self._landmarker, self._checker, self._make_checker = self._checker, None, None
-                self._quiet[0] = self._quiet[1]
-                self.several_people_from = t
-                result = checked
+            self._quiet = False
+        if self._multi and self._adaptive:
+            if len(getattr(result, "pose_landmarks", None) or []) > 1:
+                self._several_last_t = t
+            elif self._several_last_t is not None and t - self._several_last_t >= self.people_revert_s > 0:
+                # nobody else for people_revert_s: back to the one-person model and its checks
+                log.debug("one person since t=%.2f s: back to the one-person model at t=%.2f s",
+                          self._several_last_t, t)
+                self._hand_over(1, t)
         return FramePoses(index=index, t=t, people=people_from_result(result, w, h, mirrored=self.mirrored))
 
     def close(self) -> None:
@@ -458,9 +545,8 @@ class MediaPipePose:
         # the start-up chatter (shown with -v).
         with quiet_native_stderr():
             self._landmarker.close()
-            if self._checker is not None:
-                self._checker.close()
-                self._checker = None
+        if self._people is not None and self._own_people:
+            self._people.close()
         release_free_heap()
 
     def __enter__(self) -> "MediaPipePose":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import numpy as np
 from valgus.config import Config
 from valgus.errors import VideoError
 from valgus.io.video import DecodeStats, StreamIndex, VideoSource, stream_index
-from valgus.pose import CheckSchedule, PoseEstimator
+from valgus.pose import CheckSchedule, PeopleChecker, PoseEstimator
 from valgus.types import FramePoses, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -141,11 +142,15 @@ def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]
     return plan if len(plan) > 1 else []
 
 
+_DONE = object()  # the end of a worker's results in its queue
+
+
 @dataclass
 class _WorkerRun:
-    """What one worker thread produced."""
+    """What one worker thread produced: its frames' pose results in ``queue`` (its source's frame
+    indices, 0 = its first frame), then :data:`_DONE`."""
 
-    poses: list[FramePoses] = field(default_factory=list)  # its source's frame indices (0 = its first frame)
+    queue: "queue.SimpleQueue[Any]" = field(default_factory=lambda: queue.SimpleQueue())
     stats: DecodeStats | None = None
     pose_s: float = 0.0
     wait_s: float = 0.0
@@ -154,11 +159,14 @@ class _WorkerRun:
 
 def run_segments(session: _Session, src: VideoSource, plan: list[Segment], config: Config, threads: int, *,
                  open_estimator: Callable[..., PoseEstimator], allow_download: bool,
-                 decode_threads: int | None, bar: object | None) -> DecodeStats:
+                 decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None) -> DecodeStats:
     """Run the pose model over ``plan``: a fresh estimator per segment, ``threads`` workers each
-    taking consecutive segments from one decoder (MediaPipe's calls release the GIL). The joined
-    per-frame results are then fed to ``session`` in time order, so subject selection runs over
-    the whole clip as in one pass. Returns the joined decoding statistics."""
+    taking consecutive segments from one decoder (MediaPipe's calls release the GIL). The
+    per-frame results are fed to ``session`` in time order as they come (the first worker's at
+    once, a later worker's once those before it are done), so subject selection runs over the
+    whole clip as in one pass and a frame's results are not kept once the session has them.
+    ``people``: one people counter for every segment's estimator (stateless, so its answers do
+    not depend on which thread asks first). Returns the joined decoding statistics."""
     info = session.info
     size = (info.width, info.height)
     groups = group_segments(plan, threads)
@@ -170,7 +178,9 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     def estimator_for(i: int) -> PoseEstimator:
         seg = plan[i]
         sched = CheckSchedule(origin=None if i == 0 else seg.origin, prev_t=seg.prev_t)
-        return open_estimator(config, allow_download=allow_download, schedule=sched)
+        if people is None:
+            return open_estimator(config, allow_download=allow_download, schedule=sched)
+        return open_estimator(config, allow_download=allow_download, schedule=sched, people=people)
 
     def work(g: int) -> None:
         ids, run = groups[g], runs[g]
@@ -199,7 +209,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                     est.close()  # type: ignore[attr-defined]
                     k += 1
                     est = estimator_for(ids[k])
-                run.poses.append(est(frame.image, frame.t, frame.index, size))
+                run.queue.put(est(frame.image, frame.t, frame.index, size))
                 run.pose_s += time.perf_counter() - t1
                 if bar is not None:
                     with lock:
@@ -209,35 +219,50 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             run.error = exc
             stop.set()
         finally:
-            if est is not None:
-                est.close()  # type: ignore[attr-defined]
-            if source is not None and source is not src:
-                source.close()
+            try:
+                if est is not None:
+                    est.close()  # type: ignore[attr-defined]
+                if source is not None and source is not src:
+                    source.close()
+            finally:
+                run.queue.put(_DONE)
 
     workers = [threading.Thread(target=work, args=(g,), name=f"valgus-pose-{g}", daemon=True)
-               for g in range(1, len(groups))]
+               for g in range(len(groups))]
     for th in workers:
         th.start()
-    work(0)
-    for th in workers:
-        th.join()
+    offset = 0
+    last_t = -float("inf")
+    try:
+        for ids, run in zip(groups, runs):
+            start = plan[ids[0]].start
+            first = True
+            while True:
+                fp = run.queue.get()
+                if fp is _DONE:
+                    break
+                if stop.is_set():
+                    continue  # a worker failed: drain, then raise its error below
+                if first and start is not None and fp.t != start:
+                    log.debug("the part from %.3f s begins at %.3f s (its first frames did not decode)", start, fp.t)
+                first = False
+                if not fp.t > last_t:  # never expected: the index found every timestamp unique
+                    raise VideoError(f"{src.path}: frames out of order where two parts meet ({fp.t:.3f} s)")
+                last_t = fp.t
+                i = offset + fp.index
+                session.update_poses(i, fp.t, FramePoses(index=i, t=fp.t, people=fp.people))
+            if run.error is not None:
+                break
+            offset += run.stats.decoded if run.stats is not None else 0
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for th in workers:
+            th.join()
     for run in runs:
         if run.error is not None:
             raise run.error
-    offset = 0
-    last_t = -float("inf")
-    for ids, run in zip(groups, runs):
-        start = plan[ids[0]].start
-        if run.poses and start is not None and run.poses[0].t != start:
-            log.debug("the part from %.3f s begins at %.3f s (its first frames did not decode)", start,
-                      run.poses[0].t)
-        for fp in run.poses:
-            if not fp.t > last_t:  # never expected: the index found every timestamp unique
-                raise VideoError(f"{src.path}: frames out of order where two parts meet ({fp.t:.3f} s)")
-            last_t = fp.t
-            i = offset + fp.index
-            session.update_poses(i, fp.t, FramePoses(index=i, t=fp.t, people=fp.people))
-        offset += run.stats.decoded if run.stats is not None else len(run.poses)
     session.timer.add("pose_model", sum(r.pose_s for r in runs))
     session.timer.add("decode_wait", sum(r.wait_s for r in runs))
     parts = [r.stats for r in runs if r.stats is not None]

@@ -135,6 +135,50 @@ class PoseTrack:
         return track
 
 
+class TrackBuilder:
+    """A :class:`PoseTrack` built one frame at a time, in fixed-size NumPy chunks: about 1.9 kB
+    per frame, against about 3.8 kB for the per-frame :class:`PersonPose` objects it replaces
+    (a 10-minute clip at 30 fps: ~34 MB instead of ~68 MB), and no re-copying as it grows."""
+
+    CHUNK = 1024
+
+    def __init__(self) -> None:
+        self._chunks: list[PoseTrack] = []
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, t: float, frame: int, person: PersonPose | None, n_people: int) -> None:
+        """Add the frame at media time ``t`` (``person``: the subject, None = not found)."""
+        k = self._n % self.CHUNK
+        if k == 0:
+            self._chunks.append(PoseTrack.empty(self.CHUNK))
+        c = self._chunks[-1]
+        c.t[k] = t
+        c.frame[k] = frame
+        c.n_people[k] = n_people
+        if person is not None:
+            c.xy[k] = person.xy
+            c.visibility[k] = person.visibility
+            c.presence[k] = person.presence
+            c.world[k] = person.world
+        self._n += 1
+
+    def build(self) -> PoseTrack:
+        """The frames so far as one track (a copy: the builder can go on)."""
+        if not self._chunks:
+            return PoseTrack.empty(0)
+        tail = self._n - (len(self._chunks) - 1) * self.CHUNK
+
+        def cat(name: str) -> np.ndarray:
+            parts = [getattr(c, name) for c in self._chunks[:-1]] + [getattr(self._chunks[-1], name)[:tail]]
+            return np.concatenate(parts)
+
+        return PoseTrack(t=cat("t"), frame=cat("frame"), xy=cat("xy"), visibility=cat("visibility"),
+                         presence=cat("presence"), world=cat("world"), n_people=cat("n_people"))
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What we know about a video before decoding it."""

@@ -153,7 +153,7 @@ def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) 
     import valgus.engine as engine
 
     clip = write_gop_video(tmp_path / "long.mp4", n=250, gop=25)  # 25 s at 10 fps
-    monkeypatch.setattr(engine, "open_estimator", lambda config, allow_download=False, schedule=None:
+    monkeypatch.setattr(engine, "open_estimator", lambda config, allow_download=False, schedule=None, people=None:
                         HistoryEstimator(schedule))
     cfg = override(Config(), "pose", segment_s=5.0)  # five segments of 50 frames
     results = {}
@@ -204,3 +204,49 @@ def test_segments_of_real_clips_decode_like_one_pass(name) -> None:
         expected = [(t, im) for t, im in whole if (seg.start is None or t >= seg.start) and (seg.end is None or t < seg.end)]
         assert [t for t, _ in part] == [t for t, _ in expected]
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(part, expected))
+
+
+def test_render_frames_in_two_threads_gives_each_frame_once_as_decoded_in_one_pass(gop_clip) -> None:
+    """Report stills: each asked frame reduced (here to its bright column's position) as soon as
+    it is decoded, by two threads each seeking over its own stretch of the clip."""
+    from valgus.present.stills import render_frames
+
+    with VideoSource(gop_clip) as src:
+        whole = {f.index: (f.t, f.image) for f in src}
+    asked = {i: whole[i][0] for i in (3, 11, 12, 29, 30, 47, 59)}
+    seen_threads = set()
+
+    def render(i: int, img: np.ndarray) -> bytes:
+        import threading
+
+        seen_threads.add(threading.current_thread().name)
+        np.testing.assert_array_equal(img, whole[i][1])  # the very frame one pass decodes
+        return bytes([int(np.argmax(img[0, :, 0]))])
+
+    out = render_frames(gop_clip, asked, render, workers=2)
+    assert sorted(out) == sorted(asked)
+    assert all(out[i] == bytes([int(np.argmax(whole[i][1][0, :, 0]))]) for i in asked)
+    assert len(seen_threads) == 2
+    assert render_frames(gop_clip, {}, render) == {}
+
+
+def test_track_builder_gives_the_track_of_per_frame_people() -> None:
+    from valgus.types import PersonPose, PoseTrack, TrackBuilder
+
+    rng = np.random.default_rng(3)
+    n = TrackBuilder.CHUNK * 2 + 7  # across chunk boundaries
+    t, idx, people, counts = [], [], [], []
+    b = TrackBuilder()
+    for i in range(n):
+        p = None if i % 5 == 0 else PersonPose(rng.random((33, 2)) * 100, rng.random(33), rng.random(33),
+                                                rng.random((33, 3)))
+        t.append(i / 30.0)
+        idx.append(2 * i)
+        people.append(p)
+        counts.append(i % 3)
+        b.append(i / 30.0, 2 * i, p, i % 3)
+    got, want = b.build(), PoseTrack.from_people(t, idx, people, counts)
+    assert len(got) == len(b) == n
+    for name in ("t", "frame", "xy", "visibility", "presence", "world", "n_people"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert not got.detected[0] and got.detected[1]

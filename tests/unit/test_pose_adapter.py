@@ -218,6 +218,9 @@ class _FakeLandmarker:
         self.calls.append((image, ms))
         return self.result
 
+    def detect(self, image) -> FakeResult:  # IMAGE mode (the people counter): no timestamp
+        return self.detect_for_video(image, -1)
+
     def close(self) -> None:
         self.closed = True
 
@@ -232,8 +235,29 @@ class _FakeMP:
             self.data = data
 
 
-def _fake_estimator(result: FakeResult, mirrored: bool = False, checker=None, schedule=None):
-    from valgus.pose import CheckSchedule, MediaPipePose, _PoseAPI
+class _TimedChecker:
+    """valgus.pose.PeopleChecker that records when it was asked."""
+
+    def __new__(cls, make):
+        from valgus.pose import PeopleChecker
+
+        class Timed(PeopleChecker):
+            def __init__(self, make) -> None:
+                super().__init__(make)
+                self.times: list[float] = []
+
+            def __call__(self, mp_image, t):
+                self.times.append(t)
+                return super().__call__(mp_image, t)
+
+        return Timed(make)
+
+
+def _fake_estimator(result: FakeResult, mirrored: bool = False, checker=None, schedule=None, multi=None):
+    """A MediaPipePose with fakes: ``result`` from its one-person landmarker; ``checker`` (a fake
+    with ``detect``) counts the people; ``multi`` is what a landmarker made at a hand-over returns
+    (the one-person result when handing back)."""
+    from valgus.pose import CheckSchedule, MediaPipePose, PeopleChecker, _PoseAPI
 
     est = MediaPipePose.__new__(MediaPipePose)  # skip __init__: no model file, no mediapipe
     est._api = _PoseAPI(None, None, None, None, _FakeMP.Image, _FakeMP.ImageFormat)
@@ -241,16 +265,27 @@ def _fake_estimator(result: FakeResult, mirrored: bool = False, checker=None, sc
     est.mirrored = mirrored
     est.num_poses = 2
     est.people_check_s = 1.0
+    est.people_revert_s = 3.0
     est._schedule = schedule or CheckSchedule()
     est._adaptive = checker is not None
-    est._make_checker = (lambda: checker) if checker is not None else None
-    est._checker = None
+    est._own_people = True
+    est._people = _TimedChecker(lambda: checker) if checker is not None else None
+    est.made = []  # landmarkers made at hand-overs: (n, fake)
+
+    def create(n: int):
+        lm = _FakeLandmarker(multi if n > 1 and multi is not None else result)
+        if n > 1 and isinstance(multi, list):
+            lm = _SequenceLandmarker(multi)
+        est.made.append((n, lm))
+        return lm
+
+    est._create = create
     est._init_state()
     return est
 
 
 class _SequenceLandmarker(_FakeLandmarker):
-    """Returns ``results[k]`` on its k-th call (the last one after that)."""
+    """Returns ``results[k]`` on its k-th call (the last one after that), in either mode."""
 
     def __init__(self, results: list[FakeResult]) -> None:
         super().__init__(results[0])
@@ -261,52 +296,88 @@ class _SequenceLandmarker(_FakeLandmarker):
         return self.results[min(len(self.calls) - 1, len(self.results) - 1)]
 
 
-def _check_times(lm: _FakeLandmarker) -> list[float]:
-    return [ms / 1000.0 for _, ms in lm.calls]
+def _check_ms(est) -> list[int]:
+    """Media times (ms) at which ``est`` counted the people."""
+    return [round(t * 1000) for t in est._people.times]
+
+
+def _one_and_two():
+    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
+    return one, two
 
 
 def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over() -> None:
-    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
-    two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
+    one, two = _one_and_two()
     checker = _SequenceLandmarker([one] * 13 + [two])  # the 14th check sees a second person
-    est = _fake_estimator(one, checker=checker, schedule=CheckSchedule(every_s=0.5))
+    est = _fake_estimator(one, checker=checker, schedule=CheckSchedule(every_s=0.5), multi=two)
     est.people_check_s = 0.5
     single = est._landmarker
     img = np.zeros((36, 64, 3), np.uint8)
-    counts = [len(est(img, i / 30.0, i).people) for i in range(120)]  # 4 s at 30 fps
-    times = _check_times(checker)
-    early = [t for t in times if t < 1.0]
-    # every 0.1 s (to the frame) in the first second, then every 0.5 s
-    assert len(early) == 10 and all(0.099 <= b - a <= 0.134 for a, b in zip(early, early[1:]))
-    later = times[10:14]
-    assert all(0.499 <= b - a <= 0.534 for a, b in zip(later, later[1:]))
-    t_switch = later[3]
+    counts = []
+    for i in range(120):  # 4 s at 30 fps
+        counts.append(len(est(img, i / 30.0, i).people))
+    ms = _check_ms(est)
+    assert len(ms) == len(checker.calls) == 14  # no more checks once the multi-person model is in use
+    early = [m for m in ms if m < 1000]
+    assert len(early) == 10
+    assert all(99 <= b - a <= 134 for a, b in zip(early, early[1:]))
+    later = ms[10:14]
+    assert all(499 <= b - a <= 534 for a, b in zip(later, later[1:]))
+    t_switch = later[3] / 1000.0
     assert est.multi_person and est.several_people_from == pytest.approx(t_switch, abs=1e-3)
-    # the one-person model's results up to the hand-over, then the checker's on every frame
+    # the one-person model's results up to the hand-over (the check's own on its frame), then
+    # a fresh multi-person landmarker's on every later frame
     k = round(t_switch * 30)
     assert counts[:k] == [1] * k and counts[k:] == [2] * (120 - k)
-    assert len(single.calls) == k + 1 and single.closed
-    assert len(checker.calls) == 14 + (120 - k - 1)
-    for lm in (single, checker):  # strictly increasing milliseconds for each landmarker
+    assert len(single.calls) == k and single.closed
+    ((n, multi_lm),) = est.made
+    assert n == 2 and len(multi_lm.calls) == 120 - k - 1
+    assert est.handovers == [(pytest.approx(t_switch, abs=1e-3), "multi")]
+    for lm in (single, multi_lm):  # strictly increasing milliseconds for each landmarker
         ms = [m for _, m in lm.calls]
         assert all(b > a for a, b in zip(ms, ms[1:]))
 
 
+def test_multi_person_model_hands_back_once_nobody_else_is_seen_for_people_revert_s() -> None:
+    """A second person on a few frames (a passer-by, or a false detection) costs the multi-person
+    model for ``people_revert_s`` seconds, not for the rest of the clip."""
+    one, two = _one_and_two()
+    checker = _SequenceLandmarker([one] * 10 + [two] + [one] * 100)  # seen at the 1 s check only
+    est = _fake_estimator(one, checker=checker, multi=[two] * 6 + [one] * 1000)  # then 6 frames of two
+    img = np.zeros((36, 64, 3), np.uint8)
+    counts = [len(est(img, i / 30.0, i).people) for i in range(300)]  # 10 s at 30 fps
+    k = 30  # the 1 s check
+    assert counts[:k] == [1] * k and counts[k:k + 7] == [2] * 7
+    last_two = (k + 6) / 30.0
+    back = next(i for i in range(k + 7, 300) if i / 30.0 - last_two >= 3.0 - 1e-9)
+    kinds = [kind for _, kind in est.handovers]
+    assert kinds == ["multi", "single"]
+    assert est.handovers[1][0] == pytest.approx(back / 30.0)
+    assert counts[k + 7:] == [1] * (300 - k - 7)
+    assert not est.multi_person and est.several_people_from == pytest.approx(1.0)
+    # the checks resume on the grid after the hand-back (every second), with the same counter
+    after = [m / 1000.0 for m in _check_ms(est) if m / 1000.0 > back / 30.0]
+    assert after and all(abs(t - round(t)) < 0.034 for t in after)
+    (n1, multi_lm), (n2, fresh) = est.made
+    assert (n1, n2) == (2, 1) and multi_lm.closed and not fresh.closed and len(fresh.calls) >= 1
+
+
 def test_people_check_keeps_the_one_person_model_when_nobody_else_appears() -> None:
-    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    one, _ = _one_and_two()
     checker = _FakeLandmarker(one)
     est = _fake_estimator(one, checker=checker)
     img = np.zeros((36, 64, 3), np.uint8)
     for i in range(105):  # 3.5 s at 30 fps: 10 checks in the first second, then at ~1, 2, 3 s
         est(img, i / 30.0, i)
     assert len(checker.calls) == 13 and len(est._landmarker.calls) == 105
-    assert not est.multi_person and est.several_people_from is None
+    assert not est.multi_person and est.several_people_from is None and est.made == []
 
 
 def test_people_check_grid_is_the_same_for_a_segment_as_for_one_pass() -> None:
     """A segment's estimator (clip origin and the frame before its seam given) checks the frames
     one pass would check, plus its own first frame (where its tracking starts afresh)."""
-    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+    one, _ = _one_and_two()
     img = np.zeros((36, 64, 3), np.uint8)
     times = [0.005 * (i > 0) + i / 29.97 for i in range(300)]  # ~10 s, a phone clip's odd second frame
     whole = _FakeLandmarker(one)
@@ -318,22 +389,31 @@ def test_people_check_grid_is_the_same_for_a_segment_as_for_one_pass() -> None:
     seg = _fake_estimator(one, checker=part, schedule=CheckSchedule(origin=times[0], prev_t=times[seam - 1]))
     for i, t in enumerate(times[seam:], seam):
         seg(img, t, i)
-    ms_whole = [m for _, m in whole.calls if m >= round(times[seam] * 1000)]
-    ms_part = [m for _, m in part.calls]
+    ms_whole = [m for m in _check_ms(est) if m >= round(times[seam] * 1000)]
+    ms_part = _check_ms(seg)
     assert ms_part[0] == round(times[seam] * 1000)  # the segment's first frame
     assert ms_part[1:] == [m for m in ms_whole if m != ms_part[0]]
     assert len(whole.calls) == 10 + 9  # every 0.1 s in the first second, then every second to 9 s
 
 
-def test_checker_is_made_only_when_a_check_is_due() -> None:
-    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
+def test_checker_is_made_only_when_a_check_is_due_and_is_shared() -> None:
+    from valgus.pose import PeopleChecker
+
+    one, _ = _one_and_two()
     made = []
-    est = _fake_estimator(one)
-    est._adaptive = True
-    est._make_checker = lambda: made.append(1) or _FakeLandmarker(one)
-    assert est._checker is None and not made  # nothing loaded before the first frame
-    est(np.zeros((36, 64, 3), np.uint8), 0.0, 0)
-    assert made == [1] and est._checker is not None
+    shared = PeopleChecker(lambda: made.append(1) or _FakeLandmarker(one))
+    a, b = _fake_estimator(one), _fake_estimator(one)
+    for est in (a, b):
+        est._adaptive, est._people, est._own_people, est._multi = True, shared, False, False
+    assert not made  # nothing loaded before the first frame
+    a(np.zeros((36, 64, 3), np.uint8), 0.0, 0)
+    b(np.zeros((36, 64, 3), np.uint8), 10.0, 0)
+    assert made == [1]  # one counting model for both estimators
+    a.close()
+    b.close()
+    assert shared._landmarker is not None  # a shared counter outlives its estimators
+    shared.close()
+    assert shared._landmarker is None
 
 
 def test_estimator_sends_strictly_increasing_milliseconds() -> None:
@@ -401,3 +481,21 @@ def test_light_mediapipe_import_skips_the_other_tasks_and_a_later_full_import_wo
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_pick_reps_keeps_the_worst_reps_in_rep_order() -> None:
+    from types import SimpleNamespace
+
+    from valgus.present.stills import pick_reps
+    from valgus.scoring.results import CATEGORY_ORDER
+
+    def rep(n: int, cat: str, assessed: bool = True):
+        flag = SimpleNamespace(name="dynamic_knee_valgus", assessed=assessed, category=cat)
+        return SimpleNamespace(number=n, flags=[flag], worst=lambda name, c=cat: c)
+
+    cats = ["none", "marked", "mild", "none", "borderline", "mild", "marked", "none"]
+    reps = [rep(i + 1, c) for i, c in enumerate(cats)] + [rep(9, "marked", assessed=False)]
+    assert [r.number for r in pick_reps(reps, limit=20)] == list(range(1, 10))
+    # the 4 worst: both marked (2, 7), then the earliest two mild (3, 6); the unassessed rep last
+    assert [r.number for r in pick_reps(reps, limit=4)] == [2, 3, 6, 7]
+    assert all(c in CATEGORY_ORDER for c in cats)

@@ -40,7 +40,15 @@ def _keyframe_times(container: "av.container.InputContainer", stream: Any) -> li
 
 def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.ndarray]:
     """The frames shown at media times ``times`` (seconds, the ``t`` of :class:`Frame` and
-    ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip.
+    ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip
+    (:func:`iter_frames_at`; all of them held at once: for a few frames)."""
+    return dict(iter_frames_at(path, times))
+
+
+def iter_frames_at(path: str | Path, times: Iterable[float]) -> Iterator[tuple[float, np.ndarray]]:
+    """``(t, frame)`` for each media time in ``times`` that has a frame, in time order, as
+    upright RGB arrays, one at a time (a caller that reduces each frame, e.g. to a still, holds
+    one full frame at most).
 
     The keyframes are listed from the packets first (no decoding); then for each time the decoder
     jumps to the last keyframe before it, unless decoding on from where it is would get there
@@ -48,10 +56,9 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
     within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
     (e.g. a stream with broken timestamps).
     """
-    out: dict[float, np.ndarray] = {}
     targets = sorted({float(t) for t in times})
     if not targets:
-        return out
+        return
     from valgus.io.video import VideoSource  # the source module imports this one
 
     with VideoSource(path, prefetch=0) as src:
@@ -79,9 +86,8 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
                 cur = float(fr.pts * tb)
                 if cur >= t - half:
                     if cur <= t + half:
-                        out[t] = _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
+                        yield t, _upright(fr.to_ndarray(format="rgb24"), src.info.rotation)
                     break
-    return out
 
 
 @dataclass(frozen=True)

@@ -295,31 +295,36 @@ def plots_section(a: Analysis, res: ClipResult) -> str:
 
 def stills_section(a: Analysis, res: ClipResult) -> str:
     from valgus.present.overlay import knee_marks
-    from valgus.present.stills import encode_jpeg, leg_still, read_frames, worst_frame
+    from valgus.present.stills import encode_jpeg, leg_still, pick_reps, render_frames, worst_frame
 
-    reps = res.reps
-    if not reps or a.info.source != "file":  # a live camera: no frames to go back to
+    if not res.reps or a.info.source != "file":  # a live camera: no frames to go back to
         return ""
+    reps = pick_reps(res.reps)
     m = a.metrics
+    frames = np.asarray(m["frame"])
     worst = {r.number: worst_frame(m, r) for r in reps}
+    by_frame = {f: r for r in reps for f in [worst[r.number]]}
+
+    def render(f: int, img: np.ndarray) -> bytes:
+        r = by_frame[f]
+        row = int(np.searchsorted(frames, f))
+        knees = knee_marks({k: float(m[k][row]) for k in m if k != "flags"}, r.exercise, res.baseline,
+                           a.config.thresholds)
+        return encode_jpeg(leg_still(img, a.track.xy[row], knees))
+
     try:
-        times = {f: float(m["time_s"][np.searchsorted(m["frame"], f)]) for f in worst.values()}
-        images = read_frames(a.source, times)
+        times = {f: float(m["time_s"][np.searchsorted(frames, f)]) for f in worst.values()}
+        jpegs = render_frames(a.source, times, render)
     except Exception as exc:  # the report must not fail because the video cannot be re-read
         log.warning("report: rep stills left out: cannot read %s (%s)", a.source, exc)
         return ""
-    frames = np.asarray(m["frame"])
     figs = []
     for r in reps:
         f = worst[r.number]
-        img = images.get(f)
-        if img is None:
+        if f not in jpegs:
             continue
         row = int(np.searchsorted(frames, f))
-        xy = a.track.xy[row]
-        knees = knee_marks({k: float(m[k][row]) for k in m if k != "flags"}, r.exercise, res.baseline,
-                           a.config.thresholds)
-        jpg = base64.b64encode(encode_jpeg(leg_still(img, xy, knees))).decode("ascii")
+        jpg = base64.b64encode(jpegs[f]).decode("ascii")
         # the values the knee labels show: FPPA change from standing in squats, FPPA otherwise
         squat = r.exercise == "squat"
         shown = {s: float(m[f"{s}_fppa_deg"][row]) - (r.values[s].get("fppa_deg_standing", np.nan) if squat else 0.0)
@@ -332,9 +337,11 @@ def stills_section(a: Analysis, res: ClipResult) -> str:
             f"<figcaption><b>Rep {r.number}</b> {chip(r.worst('dynamic_knee_valgus') if any(x.assessed for x in r.flags) else 'na')}"
             f"<br>{escape(ex_name(r.exercise))}, {escape(r.working_leg)} leg{'s' if r.working_leg == 'both' else ''}; "
             f"{float(m['time_s'][row]):.2f} s ({escape(at)}); {escape(vals_txt)}</figcaption></figure>")
+    some = ("" if len(reps) == len(res.reps) else
+            f" {len(reps)} of the {len(res.reps)} reps are shown: those where the knee came in most.")
     return ('<section id="stills"><h2>Each rep at its worst</h2><p class="small">The frame of each rep where '
             "the knee comes in furthest, cropped to the legs. LEFT and RIGHT are the subject's own legs "
-            "(facing the camera, the subject's left leg is on the image's right).</p>"
+            f"(facing the camera, the subject's left leg is on the image's right).{escape(some)}</p>"
             f'<div class="stills">{"".join(figs)}</div></section>')
 
 

@@ -8,12 +8,15 @@ overlay with :class:`valgus.present.annotate.Annotator`, labels each leg as the 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from valgus.io.seek import iter_frames_at
 from valgus.io.video import VideoSource, read_frames_at
 from valgus.landmarks import SIDES, leg
 from valgus.present.annotate import Annotator, KneeMark
@@ -23,6 +26,9 @@ log = logging.getLogger(__name__)
 #: Longest side of a still in pixels (about twice its size on a phone screen, for sharpness).
 STILL_MAX_SIDE = 560
 JPEG_QUALITY = 82
+#: At most this many rep stills in a report (the reps where the knee came in most): a
+#: 10-minute live session of 180 reps held 180 full frames at once (~500 MB) and took 36 s.
+STILLS_MAX = 24
 
 
 def rep_rows(metrics: dict[str, np.ndarray], rep: Any) -> np.ndarray:
@@ -88,6 +94,69 @@ def read_frames(path: str | Path, frames: dict[int, float]) -> dict[int, np.ndar
                 if fr.index >= last:
                     break
     return out
+
+
+def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[int, np.ndarray], bytes], *,
+                  workers: int = 2) -> dict[int, bytes]:
+    """``render(frame, image)`` for each frame of ``frames`` (frame number -> media time), each
+    decoded frame reduced at once (a full frame is held only while it is rendered), by seeking
+    (:func:`valgus.io.seek.iter_frames_at`) in up to ``workers`` threads, each with its own
+    decoder over a consecutive stretch of the frames (FFmpeg and OpenCV release the GIL); any
+    frame not found by seeking is decoded from the start. Frames that do not exist are left out."""
+    out: dict[int, bytes] = {}
+    if not frames:
+        return out
+    order = sorted(frames, key=lambda i: frames[i])
+    k = max(1, min(workers, len(order)))
+    parts = [order[j * len(order) // k:(j + 1) * len(order) // k] for j in range(k)]
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(part: list[int]) -> None:
+        by_t = {float(frames[i]): i for i in part}
+        try:
+            for t, img in iter_frames_at(path, by_t):
+                b = render(by_t[t], img)
+                with lock:
+                    out[by_t[t]] = b
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(p,), name=f"valgus-stills-{j}", daemon=True)
+               for j, p in enumerate(parts[1:], 1)]
+    for th in threads:
+        th.start()
+    work(parts[0])
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
+    missing = set(frames) - set(out)
+    if missing:
+        log.debug("%s: %d frame(s) not found by seeking; decoding from the start", path, len(missing))
+        last = max(missing)
+        with VideoSource(path, prefetch=0, only=missing) as src:
+            for fr in src:
+                if fr.index in missing:
+                    out[fr.index] = render(fr.index, fr.image)
+                if fr.index >= last:
+                    break
+    return out
+
+
+def pick_reps(reps: list[Any], limit: int = STILLS_MAX) -> list[Any]:
+    """The reps to show a still of: all of them up to ``limit``; beyond, the ``limit`` reps with
+    the worst knee-valgus category (earlier reps first among equals), in rep order."""
+    if len(reps) <= limit:
+        return list(reps)
+    from valgus.scoring.results import CATEGORY_ORDER
+
+    def rank(r: Any) -> tuple[int, int]:
+        assessed = any(f.assessed for f in r.flags if f.name == "dynamic_knee_valgus")
+        return (-(CATEGORY_ORDER[r.worst("dynamic_knee_valgus")] + 1 if assessed else 0), r.number)
+
+    keep = {r.number for r in sorted(reps, key=rank)[:limit]}
+    return [r for r in reps if r.number in keep]
 
 
 def leg_box(xy: np.ndarray, shape: tuple[int, int], *, pad: float = 0.15, aspect: float = 0.8) -> tuple[int, int, int, int]:
@@ -158,4 +227,5 @@ def encode_jpeg(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     return buf.tobytes()
 
 
-__all__ = ["encode_jpeg", "leg_box", "leg_still", "read_frames", "rep_rows", "worst_frame"]
+__all__ = ["STILLS_MAX", "encode_jpeg", "leg_box", "leg_still", "pick_reps", "read_frames", "render_frames",
+           "rep_rows", "worst_frame"]
