@@ -12,9 +12,18 @@ Public API (imported lazily, so ``import valgus`` stays cheap)::
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+import os
+
+# valgus runs its own threads (a pose model per core, decoders, the live capture); OpenBLAS's
+# worker threads then spin against them: on this project's 2-core machine one 64x64 matrix
+# product took ~15 ms instead of ~0.05 ms while the pose model ran. NumPy reads this when it is
+# first imported (set it yourself before importing NumPy to keep BLAS threads in a program that
+# imports NumPy before valgus).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from importlib import import_module  # noqa: E402
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
+from typing import Any  # noqa: E402
 
 try:
     __version__ = version("valgus")

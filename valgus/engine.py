@@ -344,7 +344,6 @@ def analyze_video(
     """
     config = config or Config()
     t_start = time.perf_counter()
-    _warm_imports()
     vc = config.video
     own = estimator is None
     if own:  # MediaPipe's import runs while the video is opened and indexed
@@ -418,12 +417,3 @@ def _with_timings(a: Analysis, timings: Mapping[str, float]) -> Analysis:
 
     return replace(a, timings=timings)
 
-
-def _warm_imports() -> None:
-    """Import SciPy's signal module in the background while frames are decoded and inferred,
-    so its one-off ~1 s import does not land in the (otherwise ~0.1 s) metrics stage."""
-    import sys
-    import threading
-
-    if "scipy.signal" not in sys.modules:
-        threading.Thread(target=__import__, args=("scipy.signal",), daemon=True).start()

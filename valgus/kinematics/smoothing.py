@@ -4,7 +4,7 @@ MediaPipe PoseLandmarker has no temporal smoothing of its own in the Tasks API a
 jitter (RESEARCH.md). Two filters, one interface (:class:`Smoother`):
 
 * :class:`ZeroPhaseButterworth` for recorded video: 4th-order low-pass Butterworth run forwards
-  and backwards (``scipy.signal.sosfiltfilt``), cut-off 6 Hz, as Sports2D and Pose2Sim do. No lag,
+  and backwards (``scipy.signal.sosfiltfilt``, in NumPy: :mod:`valgus.kinematics.iir`), cut-off 6 Hz, as Sports2D and Pose2Sim do. No lag,
   so the deepest frame of a rep stays where it was; it needs the whole clip.
 * :class:`OneEuro` for live use: the One-Euro filter (Casiez, Roussel & Vogel, CHI 2012), causal,
   adapting its cut-off to speed so slow movement is smooth and fast movement lags little. It lags a
@@ -24,6 +24,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+from valgus.kinematics.iir import butter_lowpass_sos, padlen_for, sosfiltfilt
 
 log = logging.getLogger(__name__)
 _SAID: set[str] = set()
@@ -100,8 +102,6 @@ class ZeroPhaseButterworth:
             raise ValueError(f"order must be >= 1, got {self.order}")
 
     def apply(self, t: FloatArray, x: FloatArray) -> FloatArray:
-        from scipy.signal import butter, sosfiltfilt
-
         t = np.asarray(t, dtype=np.float64)
         x = fill_short_gaps(t, x, self.max_gap_s)
         if len(t) < 2:
@@ -113,18 +113,19 @@ class ZeroPhaseButterworth:
                 _SAID.add(msg)
                 log.info("%s", msg)
             return x
-        sos = butter(self.order, self.cutoff_hz, btype="low", fs=fs, output="sos")
+        sos = butter_lowpass_sos(self.order, self.cutoff_hz, fs)
         flat = x.reshape(len(t), -1)
         out = flat.copy()
-        min_len = 3 * (2 * len(sos) + 1)  # sosfiltfilt's default padding needs this many samples
-        complete = ~np.isnan(flat).any(axis=0)
-        if complete.any() and len(t) > min_len:  # one vectorised call for the gap-free columns
-            out[:, complete] = sosfiltfilt(sos, flat[:, complete], axis=0)
-        for j in np.flatnonzero(~complete):
-            col = flat[:, j]
-            for a, b in _segments(~np.isnan(col)):
+        min_len = padlen_for(sos)  # sosfiltfilt's padding needs more samples than this
+        # Columns with the same missing frames (e.g. every landmark when the subject is out of
+        # view) are filtered together, one finite stretch at a time.
+        valid = ~np.isnan(flat)
+        patterns, which = np.unique(valid, axis=1, return_inverse=True)
+        for g in range(patterns.shape[1]):
+            cols = np.flatnonzero(which.reshape(-1) == g)
+            for a, b in _segments(patterns[:, g]):
                 if b - a > min_len:
-                    out[a:b, j] = sosfiltfilt(sos, col[a:b])
+                    out[a:b, cols] = sosfiltfilt(sos, flat[a:b][:, cols])
         return out.reshape(x.shape)
 
 
