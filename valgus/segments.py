@@ -113,22 +113,6 @@ def plan_segments(index: StreamIndex, segment_s: float) -> list[Segment]:
             for a, b in zip(bounds, bounds[1:])]
 
 
-def group_segments(plan: list[Segment], threads: int) -> list[list[int]]:
-    """Consecutive segments for each of ``threads`` workers, about equal in frames."""
-    threads = max(1, min(threads, len(plan)))
-    total = sum(s.frames for s in plan)
-    groups: list[list[int]] = [[]]
-    done = 0
-    for i, seg in enumerate(plan):
-        left_groups = threads - len(groups)
-        if groups[-1] and left_groups > 0 and (done + seg.frames / 2 > total * len(groups) / threads
-                                               or len(plan) - i <= left_groups):
-            groups.append([])
-        groups[-1].append(i)
-        done += seg.frames
-    return groups
-
-
 def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]:
     seg_s = config.pose.segment_s
     if seg_s <= 0 or (info.duration_s is not None and info.duration_s < 1.9 * seg_s):
@@ -160,19 +144,24 @@ class _WorkerRun:
 def run_segments(session: _Session, src: VideoSource, plan: list[Segment], config: Config, threads: int, *,
                  open_estimator: Callable[..., PoseEstimator], allow_download: bool,
                  decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None) -> DecodeStats:
-    """Run the pose model over ``plan``: a fresh estimator per segment, ``threads`` workers each
-    taking consecutive segments from one decoder (MediaPipe's calls release the GIL). The
-    per-frame results are fed to ``session`` in time order as they come (the first worker's at
-    once, a later worker's once those before it are done), so subject selection runs over the
-    whole clip as in one pass and a frame's results are not kept once the session has them.
-    ``people``: one people counter for every segment's estimator (stateless, so its answers do
-    not depend on which thread asks first). Returns the joined decoding statistics."""
+    """Run the pose model over ``plan``: ``threads`` workers take the segments in order, the next
+    one free taking the next segment, each segment with its own decoder (``src`` for the first;
+    the others seek to their keyframe) and a fresh estimator (MediaPipe's calls release the GIL).
+    The per-frame results are fed to ``session`` in time order as they come (a segment's once
+    those before it are in), so subject selection runs over the whole clip as in one pass, and
+    at most about ``threads + 1`` segments' results wait in memory whatever the clip's length.
+    Every segment is decoded and analysed the same way whatever the number of threads, so the
+    result does not depend on it. ``people``: one people counter for every segment's estimator
+    (stateless, so its answers do not depend on which thread asks first). Returns the joined
+    decoding statistics."""
     info = session.info
     size = (info.width, info.height)
-    groups = group_segments(plan, threads)
-    runs = [_WorkerRun() for _ in groups]
+    threads = max(1, min(threads, len(plan)))
+    runs = [_WorkerRun() for _ in plan]
     stop = threading.Event()
     lock = threading.Lock()
+    turn = threading.Condition(lock)
+    state = {"next": 0, "fed": 0}  # the next segment to start; segments fed to the session
     vc = config.video
 
     def estimator_for(i: int) -> PoseEstimator:
@@ -182,21 +171,19 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             return open_estimator(config, allow_download=allow_download, schedule=sched)
         return open_estimator(config, allow_download=allow_download, schedule=sched, people=people)
 
-    def work(g: int) -> None:
-        ids, run = groups[g], runs[g]
-        first, last = plan[ids[0]], plan[ids[-1]]
+    def run_one(i: int) -> None:
+        seg, run = plan[i], runs[i]
         source: VideoSource | None = None
         est: PoseEstimator | None = None
         try:
-            if g == 0:
-                src.end = last.end  # the open source decodes the first group
+            if i == 0:
+                src.end = seg.end  # the open source decodes the first segment
                 source = src
             else:
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
-                                     start=first.start, end=last.end, seek_ts=first.seek_ts, prefetch=1)
-            k = 0
-            est = estimator_for(ids[0])
+                                     start=seg.start, end=seg.end, seek_ts=seg.seek_ts, prefetch=1)
+            est = estimator_for(i)
             it = iter(source)
             while not stop.is_set():
                 t0 = time.perf_counter()
@@ -205,10 +192,6 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 run.wait_s += t1 - t0
                 if frame is None:
                     break
-                while k + 1 < len(ids) and frame.t >= plan[ids[k + 1]].start:  # type: ignore[operator]
-                    est.close()  # type: ignore[attr-defined]
-                    k += 1
-                    est = estimator_for(ids[k])
                 run.queue.put(est(frame.image, frame.t, frame.index, size))
                 run.pose_s += time.perf_counter() - t1
                 if bar is not None:
@@ -227,15 +210,25 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             finally:
                 run.queue.put(_DONE)
 
-    workers = [threading.Thread(target=work, args=(g,), name=f"valgus-pose-{g}", daemon=True)
-               for g in range(len(groups))]
+    def work() -> None:
+        while True:
+            with turn:
+                # start a segment only a few ahead of the one being fed (bounded memory)
+                while not stop.is_set() and state["next"] < len(plan) and state["next"] > state["fed"] + threads:
+                    turn.wait(0.5)
+                if stop.is_set() or state["next"] >= len(plan):
+                    return
+                i = state["next"]
+                state["next"] += 1
+            run_one(i)
+
+    workers = [threading.Thread(target=work, name=f"valgus-pose-{g}", daemon=True) for g in range(threads)]
     for th in workers:
         th.start()
     offset = 0
     last_t = -float("inf")
     try:
-        for ids, run in zip(groups, runs):
-            start = plan[ids[0]].start
+        for k, (seg, run) in enumerate(zip(plan, runs)):
             first = True
             while True:
                 fp = run.queue.get()
@@ -243,8 +236,9 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                     break
                 if stop.is_set():
                     continue  # a worker failed: drain, then raise its error below
-                if first and start is not None and fp.t != start:
-                    log.debug("the part from %.3f s begins at %.3f s (its first frames did not decode)", start, fp.t)
+                if first and seg.start is not None and fp.t != seg.start:
+                    log.debug("the part from %.3f s begins at %.3f s (its first frames did not decode)",
+                              seg.start, fp.t)
                 first = False
                 if not fp.t > last_t:  # never expected: the index found every timestamp unique
                     raise VideoError(f"{src.path}: frames out of order where two parts meet ({fp.t:.3f} s)")
@@ -254,10 +248,15 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             if run.error is not None:
                 break
             offset += run.stats.decoded if run.stats is not None else 0
+            with turn:
+                state["fed"] = k + 1
+                turn.notify_all()
     except BaseException:
         stop.set()
         raise
     finally:
+        with turn:
+            turn.notify_all()
         for th in workers:
             th.join()
     for run in runs:
@@ -266,7 +265,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     session.timer.add("pose_model", sum(r.pose_s for r in runs))
     session.timer.add("decode_wait", sum(r.wait_s for r in runs))
     parts = [r.stats for r in runs if r.stats is not None]
-    return _joined_stats(src.stats, parts, plan) if len(groups) > 1 else src.stats
+    return _joined_stats(src.stats, parts, plan) if len(plan) > 1 else src.stats
 
 
 def _joined_stats(first: DecodeStats, parts: list[DecodeStats], plan: list[Segment]) -> DecodeStats:

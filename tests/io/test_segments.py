@@ -1,4 +1,4 @@
-"""Segments (valgus.segments.plan_segments / group_segments), VideoSource start/end and I420 output,
+"""Segments (valgus.segments.plan_segments), VideoSource start/end and I420 output,
 stream_index, and the parallel analysis with a fake pose model whose output depends on its
 history (as MediaPipe's tracking does): the result must not depend on the number of threads.
 """
@@ -117,16 +117,6 @@ def test_plan_segments_cuts_long_clips_at_keyframes_when_they_are_near() -> None
     assert len(plan_segments(_index(614), 0.0)) == 1  # never cut
     assert len(plan_segments(_index(614, exact=False), 10.0)) == 1  # frames not placeable by time
     assert [s.frames for s in plan_segments(_index(3000), 10.0)] == [300] * 10
-
-
-def test_group_segments_gives_each_thread_consecutive_segments() -> None:
-    from valgus.segments import Segment, group_segments
-
-    plan = [Segment(None, None, None, n) for n in (100, 100, 100, 100)]
-    assert group_segments(plan, 2) == [[0, 1], [2, 3]]
-    assert group_segments(plan, 1) == [[0, 1, 2, 3]]
-    assert group_segments(plan, 8) == [[0], [1], [2], [3]]
-    assert sorted(i for g in group_segments(plan[:3], 2) for i in g) == [0, 1, 2]
 
 
 class HistoryEstimator:

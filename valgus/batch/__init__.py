@@ -22,7 +22,7 @@ What this module guarantees (docs/batch.md says it for users):
   file (SHA-256), configuration (hash of the effective settings) and valgus version, and refuses
   (``BatchMismatchError``) to mix results of another configuration unless ``force``.
 
-Workers are processes (``spawn``), each keeping MediaPipe, OpenCV and SciPy imported and the model
+Workers are processes (``spawn``), each keeping MediaPipe and OpenCV imported and the model
 resolved across clips. Each clip gets a fresh PoseLandmarker: VIDEO mode needs strictly increasing
 timestamps per landmarker and carries tracking state from frame to frame, so reusing one across
 clips would change results; opening one costs about 0.25 s in a warm worker, against about 1.6 s

@@ -82,15 +82,13 @@ def _init_worker(config: Config | None = None, log_level: int = logging.WARNING,
 
 
 def _ensure_worker_ready(config: Config | None = None, allow_download: bool = False) -> None:
-    """Once per process: import the engine and SciPy and open (then close) one pose estimator,
+    """Once per process: import the engine and open (then close) one pose estimator,
     which loads MediaPipe and its native libraries (about 1.6 s, once per worker, not per clip)."""
     if _WORKER.get("ready"):
         return
     _WORKER["ready"] = True
     _WORKER["baselines"] = {}
     _tune_malloc()
-    import scipy.signal  # noqa: F401
-
     from valgus.engine import open_estimator
 
     try:
