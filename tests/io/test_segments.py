@@ -169,6 +169,33 @@ def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) 
     assert stride.timings["threads"] == 1 and stride.n_frames == 125
 
 
+
+def test_segments_start_at_most_threads_ahead_of_the_session(tmp_path, monkeypatch) -> None:
+    """Memory stays flat over a long clip: a segment starts only when the segments more than
+    ``threads`` before it are already in the session (their results are not kept twice)."""
+    import valgus.engine as engine
+
+    clip = write_gop_video(tmp_path / "long.mp4", n=400, gop=25)  # 40 s at 10 fps: 8 segments of 50
+    fed = [0]
+    started: list[tuple[int, int]] = []  # (segment, frames in the session when its model was made)
+    update = engine.Session.update_poses
+
+    def counting(self, *a, **k):
+        fed[0] += 1
+        return update(self, *a, **k)
+
+    def make(config, allow_download=False, schedule=None, people=None):
+        seg = 0 if schedule is None or schedule.prev_t is None else round((schedule.prev_t + 0.1) / 5.0)
+        started.append((seg, fed[0]))
+        return HistoryEstimator(schedule)
+
+    monkeypatch.setattr(engine.Session, "update_poses", counting)
+    monkeypatch.setattr(engine, "open_estimator", make)
+    a = engine.analyze_video(clip, override(Config(), "pose", segment_s=5.0), threads=2)
+    assert a.n_frames == 400 and sorted(s for s, _ in started) == list(range(8))
+    for seg, n in started:
+        assert n >= (seg - 2) * 50, (seg, n)  # segments seg-2 and before were fed before seg started
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "clips"
 
 
