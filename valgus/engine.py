@@ -33,7 +33,7 @@ from valgus.config import Config, override
 from valgus.errors import NoPersonError, VideoError
 from valgus.kinematics.metrics import compute_metrics, prepare_track
 from valgus.kinematics.smoothing import make_smoother
-from valgus.pose import CheckSchedule, PeopleChecker, PoseEstimator, SubjectSelector
+from valgus.pose import CheckSchedule, PeopleChecker, PoseEstimator, SubjectSelector, limit_malloc_arenas
 from valgus.scoring import score_clip
 from valgus.causal import LiveScorer
 from valgus.segments import cpu_count, plan_for, run_segments
@@ -346,6 +346,7 @@ def analyze_video(
     t_start = time.perf_counter()
     vc = config.video
     own = estimator is None
+    limit_malloc_arenas()
     if own:  # MediaPipe's import runs while the video is opened and indexed
         _warm_pose_api()
     with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None,

@@ -301,6 +301,33 @@ def release_free_heap() -> None:
         log.debug("malloc_trim unavailable: %s", exc)
 
 
+_ARENAS_LIMITED = False
+
+#: longest side of the picture the people counter sees (:class:`MediaPipePose`)
+COUNT_MAX_SIDE = 960
+
+
+def limit_malloc_arenas(n: int = 2) -> None:
+    """Cap glibc's malloc arenas at ``n`` (once per process; a no-op elsewhere). By default
+    glibc gives up to 8 arenas per core to the threads that allocate at once (pose models'
+    graph threads, decoders, workers); each keeps the memory its threads freed, and with a pose
+    model made for every 10-s segment of a 10-minute clip peak RSS grew well past what the
+    analysis holds."""
+    global _ARENAS_LIMITED
+    if _ARENAS_LIMITED or not sys.platform.startswith("linux"):
+        return
+    _ARENAS_LIMITED = True
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_arena_max = -8  # <malloc.h>
+        libc.mallopt(m_arena_max, int(n))
+    except (OSError, AttributeError) as exc:  # musl and others
+        log.debug("mallopt unavailable: %s", exc)
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence what MediaPipe's C++ side writes to file descriptor 2 while loading a model and
@@ -515,7 +542,12 @@ class MediaPipePose:
         mp_image = self._api.Image(image_format=self._api.ImageFormat.SRGB, data=image)
         due = self._check_due(t)
         if self._people is not None and not self._multi and due:
-            checked = self._people(mp_image, t)
+            # the people are counted on a picture at most COUNT_MAX_SIDE px long (every k-th
+            # pixel): the detector sees 224x224 anyway, and a full 1080x1920 input held ~35 MB
+            # more in the counting model
+            k = max(1, math.ceil(max(image.shape[:2]) / COUNT_MAX_SIDE))
+            small = image if k == 1 else np.ascontiguousarray(image[::k, ::k])
+            checked = self._people(self._api.Image(image_format=self._api.ImageFormat.SRGB, data=small), t)
             if len(getattr(checked, "pose_landmarks", None) or []) > 1:
                 # From now on the multi-person model's results are used, while people are seen;
                 # this frame's are the check's (the same model, run on this frame alone).

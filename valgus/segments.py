@@ -180,9 +180,11 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 src.end = seg.end  # the open source decodes the first segment
                 source = src
             else:
+                # decoded in this thread (no decoding thread per segment: threads started and
+                # ended by the dozen give glibc's allocator arenas that keep freed memory)
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
-                                     start=seg.start, end=seg.end, seek_ts=seg.seek_ts, prefetch=1)
+                                     start=seg.start, end=seg.end, seek_ts=seg.seek_ts, prefetch=0)
             est = estimator_for(i)
             it = iter(source)
             while not stop.is_set():

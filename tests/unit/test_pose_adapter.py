@@ -499,3 +499,14 @@ def test_pick_reps_keeps_the_worst_reps_in_rep_order() -> None:
     # the 4 worst: both marked (2, 7), then the earliest two mild (3, 6); the unassessed rep last
     assert [r.number for r in pick_reps(reps, limit=4)] == [2, 3, 6, 7]
     assert all(c in CATEGORY_ORDER for c in cats)
+
+
+def test_people_are_counted_on_a_reduced_picture_and_reported_in_original_pixels() -> None:
+    one, two = _one_and_two()
+    checker = _FakeLandmarker(two)  # a second person at the first check
+    est = _fake_estimator(one, checker=checker, multi=two)
+    img = np.zeros((1920, 1080, 3), np.uint8)
+    poses = est(img, 0.0, 0)
+    (sent, _), = checker.calls
+    assert sent.data.shape == (960, 540, 3) and sent.data.flags.c_contiguous  # every 2nd pixel
+    assert len(poses.people) == 2 and poses.people[1].xy[0] == pytest.approx([0.8 * 1080, 0.8 * 1920])

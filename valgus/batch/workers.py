@@ -89,6 +89,9 @@ def _ensure_worker_ready(config: Config | None = None, allow_download: bool = Fa
     _WORKER["ready"] = True
     _WORKER["baselines"] = {}
     _tune_malloc()
+    from valgus.pose import limit_malloc_arenas
+
+    limit_malloc_arenas()
     from valgus.engine import open_estimator
 
     try:

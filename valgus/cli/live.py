@@ -124,6 +124,9 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
             if not speaker.available:
                 print("valgus: note: --speak needs espeak-ng (Debian: apt install espeak-ng); no spoken cues")
                 speaker = None
+        from valgus.pose import limit_malloc_arenas
+
+        limit_malloc_arenas()
         est = open_estimator(cfg, allow_download=args.download_model)
     except BaseException:
         cam.close()
