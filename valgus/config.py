@@ -136,8 +136,19 @@ class RecognitionConfig:
     # A step-up's start is walked back at most this far while the lead foot is up (a foot that
     # merely looks higher, e.g. from perspective, must not stretch the rep to the clip's start).
     stepup_walkback_s: float = 2.0
+    # A step-up's lead foot is planted on the step while the hips rise and the trailing foot
+    # pushes off and swings: when one ankle's vertical path over the rise (leg lengths) is at
+    # least this many times the other's, and at least ``stepup_planted_min_path``, the stiller
+    # foot is the lead, and "on the step" for it means above ``foot_lift``. Chosen on the variants
+    # grid (lead/trailing path 0.013-0.028 / 0.059-0.55; a 15-cm step read 0.07-0.11 up, under
+    # ``foot_on_step``, while the swinging trailing foot read higher); both ankles still (under
+    # the minimum) leave the decision to foot height.
+    stepup_planted_ratio: float = 1.5
+    stepup_planted_min_path: float = 0.04
 
     def __post_init__(self) -> None:
+        _range("recognition.stepup_planted_ratio", self.stepup_planted_ratio, 1.0, 100.0)
+        _range("recognition.stepup_planted_min_path", self.stepup_planted_min_path, 0.0, 10.0)
         _range("recognition.single_leg_balance", self.single_leg_balance, 0.0, 0.5)
         _range("recognition.foot_lift", self.foot_lift, 0.0, 1.0)
         _range("recognition.foot_on_step", self.foot_on_step, 0.0, 1.0)

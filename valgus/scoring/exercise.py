@@ -60,11 +60,14 @@ def name_squat(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
 def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None, rise: np.ndarray,
                  rc: RecognitionConfig) -> NamedRep | None:
     """Name a rep found in the rise signal: a step-up on its lead leg, or None (e.g. a jump)."""
-    lead = lead_leg(metrics, rep, rc)
-    if exercise is None and (lead is None or not on_step_long_enough(metrics, lead, rep, rc)):
+    lead = planted_lead(metrics, rep, rise, rc)
+    step = rc.foot_lift if lead is not None else rc.foot_on_step
+    lead = lead or lead_leg(metrics, rep, rc)
+    if exercise is None and (lead is None or not on_step_long_enough(metrics, lead, rep, rc, step=step)):
         return None  # hips rose without a foot on a step: not a step-up
     lead = lead or "left"
-    deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc, strict_fallback=exercise is not None)
+    deepest, start = stepup_loaded_frame(metrics, lead, rep, rise, rc, strict_fallback=exercise is not None,
+                                         step=step)
     if deepest < 0:
         return None  # the trailing foot never left the floor with the lead foot on the step
     if exercise is None and not trailing_pushed_off(metrics, lead, start, deepest, rc):
@@ -112,6 +115,38 @@ def find_reps(
     return plausible(out, config, exercise)
 
 
+def _rise_top(rep: Rep, rise: np.ndarray) -> int:
+    seg = rise[rep.start : rep.end + 1]
+    return rep.start + (int(np.nanargmax(seg)) if np.isfinite(seg).any() else 0)
+
+
+def planted_lead(metrics: dict[str, np.ndarray], rep: Rep, rise: np.ndarray, rc: RecognitionConfig) -> Side | None:
+    """The lead leg of a step-up told by stillness: the foot planted on the step while the hips
+    rise, when the other ankle moves clearly more (its vertical path from the rep's start to the
+    top of the rise, in leg lengths, is at least ``stepup_planted_ratio`` times as long and at
+    least ``stepup_planted_min_path``: the trailing foot pushes off and swings up). None when
+    neither moves that much or they move alike: foot height decides (:func:`lead_leg`).
+
+    Foot height alone misnames a low step: on a 15-cm step the lead ankle read 0.07-0.11 leg
+    lengths up in the picture while the trailing foot, swinging with its knee bent, read 0.24
+    (variants grid, issue 12).
+    """
+    top = _rise_top(rep, rise)
+    path = {}
+    for s in ("left", "right"):
+        r = metrics[f"{s}_foot_raise"][rep.start : top + 1]
+        d = np.abs(np.diff(r))
+        path[s] = float(np.nansum(d)) if np.isfinite(d).any() else float("nan")
+    pl, pr = path["left"], path["right"]
+    if not (np.isfinite(pl) and np.isfinite(pr)) or max(pl, pr) < rc.stepup_planted_min_path:
+        return None
+    if pr >= rc.stepup_planted_ratio * pl:
+        return "left"
+    if pl >= rc.stepup_planted_ratio * pr:
+        return "right"
+    return None
+
+
 def lead_leg(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) -> Side | None:
     """The foot that is on the step first during (or just before) the rise. (A low step is read
     low through perspective: a 15-cm step's lead foot read 0.07-0.11 leg lengths up, under
@@ -131,11 +166,13 @@ def lead_leg(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) ->
 
 
 def on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rc: RecognitionConfig,
-                        fraction: float = 0.5) -> bool:
-    """A step-up keeps the lead foot on the step for most of the rise."""
+                        fraction: float = 0.5, step: float | None = None) -> bool:
+    """A step-up keeps the lead foot on the step (above ``step``, default
+    ``recognition.foot_on_step``) for most of the rise."""
+    step = rc.foot_on_step if step is None else step
     r = metrics[f"{lead}_foot_raise"][rep.start : rep.end + 1]
     r = r[np.isfinite(r)]
-    return bool(r.size) and float(np.mean(r > rc.foot_on_step)) >= fraction
+    return bool(r.size) and float(np.mean(r > step)) >= fraction
 
 
 def trailing_pushed_off(metrics: dict[str, np.ndarray], lead: Side, start: int, deepest: int,
@@ -150,7 +187,8 @@ def trailing_pushed_off(metrics: dict[str, np.ndarray], lead: Side, start: int, 
 
 
 def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rise: np.ndarray,
-                        rc: RecognitionConfig, strict_fallback: bool = True) -> tuple[int, int]:
+                        rc: RecognitionConfig, strict_fallback: bool = True,
+                        step: float | None = None) -> tuple[int, int]:
     """The loaded frame of a step-up and the rep's true start: ``(deepest, start)``.
 
     The lead foot goes onto the step before the hips rise, so the search runs from the moment the
@@ -159,8 +197,10 @@ def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, ri
     foot on the step and the trailing foot off the floor (its lead knee is then at its most bent
     under load). Without such a frame, the frame with the hips closest to the lead foot, or
     ``-1`` with ``strict_fallback=False`` (when recognising: no body carried by the lead leg, no
-    step-up).
+    step-up). ``step``: the lead foot's on-step height (default ``recognition.foot_on_step``;
+    ``foot_lift`` for a lead told by stillness, :func:`planted_lead`).
     """
+    step = rc.foot_on_step if step is None else step
     raise_lead = metrics[f"{lead}_foot_raise"]
     raise_trail = metrics[f"{other_side(lead)}_foot_raise"]
     H = metrics["hip_above_floor"]
@@ -178,7 +218,7 @@ def stepup_loaded_frame(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, ri
         down = np.flatnonzero(raise_trail[a : top + 1] < rc.foot_lift)
     first = a + int(down[-1]) if down.size else a
     idx = np.arange(first, top + 1)
-    on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > rc.foot_on_step)
+    on_step = np.isfinite(raise_lead[idx]) & (raise_lead[idx] > step)
     # The trailing foot is off the floor when its ankle is foot_lift above it: heel rise at
     # push-off lifts the ankle 0.04-0.05 leg lengths while the toes are still down (rendered
     # step-ups), and a lower cut picked that moment, before the lead leg carries the body.
