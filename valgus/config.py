@@ -145,8 +145,28 @@ class RecognitionConfig:
     # the minimum) leave the decision to foot height.
     stepup_planted_ratio: float = 1.5
     stepup_planted_min_path: float = 0.04
+    # Split stance: a rep with the trunk centred between the feet (not single-leg by balance)
+    # whose feet are split front-back (``feet_split``, 75th percentile of its absolute value over
+    # the rep) by at least this many leg lengths is a lunge or split squat: none of the three, no
+    # verdict. Variants grid: lunges 0.66-0.69, squats 0.15 or less.
+    split_stance: float = 0.4
+    # A step-up's lead foot must be at least this many leg lengths above its own lowest level in
+    # the clip (its 5th percentile of foot raise) at the loaded frame: it stepped up. Otherwise
+    # the foot never moved up and the "rise" came from the floor line (set by a foot placed
+    # forward in a lunge, lower in the picture). Chosen on the variants grid, between the
+    # lunges' "lead" feet (0.001-0.005) and the 15-cm step (0.068-0.070).
+    stepup_min_lead_rise: float = 0.03
+    # Seated bottom: a rep whose trunk flexes forward on the way down and is back this many
+    # degrees more upright at the deepest frame (peak forward flexion over the rep minus its value
+    # at the bottom, world landmarks) sat on something: a sit-to-stand, none of the three. In a
+    # squat the trunk is most flexed at the bottom. Variants and main grid: sit-to-stand 41-42,
+    # squats and single-leg squats 4.6 or less.
+    seated_trunk_return_deg: float = 20.0
 
     def __post_init__(self) -> None:
+        _range("recognition.seated_trunk_return_deg", self.seated_trunk_return_deg, 0.0, 90.0)
+        _range("recognition.split_stance", self.split_stance, 0.0, 10.0)
+        _range("recognition.stepup_min_lead_rise", self.stepup_min_lead_rise, 0.0, 1.0)
         _range("recognition.stepup_planted_ratio", self.stepup_planted_ratio, 1.0, 100.0)
         _range("recognition.stepup_planted_min_path", self.stepup_planted_min_path, 0.0, 10.0)
         _range("recognition.single_leg_balance", self.single_leg_balance, 0.0, 0.5)

@@ -45,10 +45,60 @@ def stance_of(metrics: dict[str, np.ndarray], sl: slice, rc: RecognitionConfig |
     return None
 
 
+def split_stance(metrics: dict[str, np.ndarray], sl: slice, rc: RecognitionConfig) -> bool:
+    """The feet are split front-back through ``sl`` with the trunk centred between them: a lunge
+    or split squat, none of the three.
+
+    Both tests are needed: a single-leg squat with the free foot forward or behind is split too
+    (0.2-0.4 leg lengths on the variants grid) but its trunk centre sits over the stance foot;
+    a squat is centred but its feet are side by side (0.15 or less). Lunges read 0.66-0.69.
+    The split comes from the world landmarks' depth (``feet_split``), because the image height
+    of a foot placed forward reads as a foot lower than the other: the floor line then misreads
+    the lunge as a single-leg squat with the rear foot up, or a step-up.
+    """
+    split = metrics.get("feet_split")
+    if split is None:
+        return False
+    s = np.abs(split[sl])
+    s = s[np.isfinite(s)]
+    bal = metrics["balance"][sl]
+    bal = bal[np.isfinite(bal)]
+    if not s.size or not bal.size:
+        return False
+    med = float(np.median(bal))
+    centred = rc.single_leg_balance <= med <= 1.0 - rc.single_leg_balance
+    return centred and float(np.percentile(s, 75)) >= rc.split_stance
+
+
+def seated_bottom(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) -> bool:
+    """The trunk, flexed forward during the rep, is back ``seated_trunk_return_deg`` more upright
+    at the deepest frame (median over +-0.1 s): the body sat on something (a sit-to-stand, none
+    of the three). In a squat the trunk is most flexed at the bottom (dip 4.6 deg or less on the
+    variants and main grids); sitting down on a box the trunk leans forward to lower the hips
+    and is upright once seated (41-42 deg back), then leans again to stand up."""
+    trunk = metrics.get("trunk_flexion_deg")
+    if trunk is None:
+        return False
+    seg = trunk[rep.start : rep.end + 1]
+    if not np.isfinite(seg).any():
+        return False
+    t = metrics["time_s"]
+    lo, hi = np.searchsorted(t, t[rep.deepest] - 0.1), np.searchsorted(t, t[rep.deepest] + 0.1, side="right")
+    bottom = trunk[lo:hi]
+    bottom = bottom[np.isfinite(bottom)]
+    if not bottom.size:
+        return False
+    return float(np.nanmax(seg)) - float(np.median(bottom)) >= rc.seated_trunk_return_deg
+
+
 def name_squat(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
                rc: RecognitionConfig) -> NamedRep | None:
-    """Name a rep found in the drop signal: a single-leg squat on its stance leg, or a squat."""
+    """Name a rep found in the drop signal: a single-leg squat on its stance leg, or a squat;
+    None when recognising a movement that is none of the three: a split stance
+    (:func:`split_stance`, a lunge) or a seated bottom (:func:`seated_bottom`, a sit-to-stand)."""
     sl = slice(rep.start, rep.end + 1)
+    if exercise is None and (split_stance(metrics, sl, rc) or seated_bottom(metrics, rep, rc)):
+        return None
     side = stance_of(metrics, sl, rc)
     ex = exercise or ("single_leg_squat" if side else "squat")
     if ex == "single_leg_squat" and side is None:
@@ -70,6 +120,8 @@ def name_step_up(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
                                          step=step)
     if deepest < 0:
         return None  # the trailing foot never left the floor with the lead foot on the step
+    if exercise is None and not lead_stepped_up(metrics, lead, deepest, rc):
+        return None  # the lead foot is where it always was: no step (a lunge's standing frames)
     if exercise is None and not trailing_pushed_off(metrics, lead, start, deepest, rc):
         # both feet read "up" before the loaded frame: no push-off from the floor (the floor line
         # was set by a foot placed forward, lower in the picture: a lunge's standing frames read
@@ -173,6 +225,19 @@ def on_step_long_enough(metrics: dict[str, np.ndarray], lead: Side, rep: Rep, rc
     r = metrics[f"{lead}_foot_raise"][rep.start : rep.end + 1]
     r = r[np.isfinite(r)]
     return bool(r.size) and float(np.mean(r > step)) >= fraction
+
+
+def lead_stepped_up(metrics: dict[str, np.ndarray], lead: Side, frame: int, rc: RecognitionConfig) -> bool:
+    """The lead foot at ``frame`` is ``recognition.stepup_min_lead_rise`` above its own lowest
+    level in the clip (the 5th percentile of its foot raise): a per-foot floor, which a foot
+    placed forward (lower in the picture) cannot move. In a lunge the rear foot never moves, but
+    the floor line set by the front foot reads it as raised, and the return to standing as a rise
+    onto a step (variants grid: lunges read as step-ups onto the rear foot, issue 12)."""
+    r = metrics[f"{lead}_foot_raise"]
+    fin = r[np.isfinite(r)]
+    if not fin.size or not np.isfinite(r[frame]):
+        return True  # unknown: no veto
+    return bool(r[frame] - float(np.percentile(fin, 5)) >= rc.stepup_min_lead_rise)
 
 
 def trailing_pushed_off(metrics: dict[str, np.ndarray], lead: Side, start: int, deepest: int,
