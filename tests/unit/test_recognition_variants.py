@@ -192,3 +192,23 @@ def test_lunge_return_to_standing_is_not_a_step_up():
     # the lead foot of a real step-up, 0.09 above its own floor level: stepped up
     _, low = _low_step()
     assert lead_stepped_up(low, "right", int(2.0 * FPS), RC)
+
+
+def test_other_movements_are_reported_not_judged():
+    """The sit-to-stand of _sit (one dip, 1.0-3.0 s: the rep runs from where the hips pass 0.035
+    down to where they come back through it) is left out of the reps and reported as one
+    "seated" movement, in words; a squat gives none."""
+    from valgus.present import words
+    from valgus.scoring.exercise import other_movements
+    from valgus.scoring.verdict import other_movement_finding
+
+    m, _ = _sit(trunk_at_bottom=0.0)
+    others = other_movements(m["time_s"], m, Config())
+    assert [kind for _, kind in others] == ["seated"]
+    f = other_movement_finding(others)
+    assert f is not None and f.code == "other_movement" and f.value == 1 and f.get("kinds") == ("seated",)
+    (text,) = words.reason(f)
+    assert text.startswith("1 movement(s) that are none of the three, not judged (the trunk upright again")
+    m_sq, _ = _sit(trunk_at_bottom=40.0)
+    assert other_movements(m_sq["time_s"], m_sq, Config()) == []
+    assert other_movement_finding([]) is None

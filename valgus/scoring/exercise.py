@@ -91,13 +91,42 @@ def seated_bottom(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfi
     return float(np.nanmax(seg)) - float(np.median(bottom)) >= rc.seated_trunk_return_deg
 
 
+#: Movements recognised as none of the three: ``other_movement`` kind -> what it looks like.
+OTHER_MOVEMENTS = ("split_stance", "seated")
+
+
+def other_movement(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) -> str | None:
+    """The kind of movement (:data:`OTHER_MOVEMENTS`) when a rep found in the drop signal is none
+    of the three: ``"split_stance"`` (a lunge or split squat, :func:`split_stance`) or
+    ``"seated"`` (a sit-to-stand, :func:`seated_bottom`); else None."""
+    if split_stance(metrics, slice(rep.start, rep.end + 1), rc):
+        return "split_stance"
+    if seated_bottom(metrics, rep, rc):
+        return "seated"
+    return None
+
+
+def other_movements(t: np.ndarray, metrics: dict[str, np.ndarray], config: Config,
+                    signals: DepthSignals | None = None) -> list[tuple[Rep, str]]:
+    """The dips of the hips that :func:`find_reps` leaves out (when recognising) because they are
+    none of the three, with their kind: reported, never judged."""
+    sig = signals or depth_signals(metrics, config.recognition)
+    r = config.reps
+    reps = segment_reps(t, sig.drop, min_depth=r.min_depth, start_fraction=r.start_fraction,
+                        end_fraction=r.end_fraction, min_duration_s=r.min_duration_s,
+                        max_duration_s=r.max_duration_s)
+    out = [(rep, kind) for rep in reps if not (rep.depth > r.max_depth)
+           and (kind := other_movement(metrics, rep, config.recognition)) is not None]
+    return out
+
+
 def name_squat(metrics: dict[str, np.ndarray], rep: Rep, exercise: str | None,
                rc: RecognitionConfig) -> NamedRep | None:
     """Name a rep found in the drop signal: a single-leg squat on its stance leg, or a squat;
     None when recognising a movement that is none of the three: a split stance
     (:func:`split_stance`, a lunge) or a seated bottom (:func:`seated_bottom`, a sit-to-stand)."""
     sl = slice(rep.start, rep.end + 1)
-    if exercise is None and (split_stance(metrics, sl, rc) or seated_bottom(metrics, rep, rc)):
+    if exercise is None and other_movement(metrics, rep, rc) is not None:
         return None
     side = stance_of(metrics, sl, rc)
     ex = exercise or ("single_leg_squat" if side else "squat")
