@@ -229,11 +229,12 @@ def planted_lead(metrics: dict[str, np.ndarray], rep: Rep, rise: np.ndarray, rc:
 
 
 def lead_leg(metrics: dict[str, np.ndarray], rep: Rep, rc: RecognitionConfig) -> Side | None:
-    """The foot that is on the step first during (or just before) the rise. (A low step is read
-    low through perspective: a 15-cm step's lead foot read 0.07-0.11 leg lengths up, under
-    ``foot_on_step``, while the trailing foot swung to 0.21-0.30, so such a step-up is named on
-    the wrong leg; a lower threshold made a standing single-leg stance with both feet read
-    'raised' into a step-up on a real clip. A known limit: docs/limitations.md.)"""
+    """The foot that is on the step first during (or just before) the rise, by foot height: the
+    fallback when stillness cannot tell the lead foot (:func:`planted_lead`). A low step is read
+    low through perspective (a 15-cm step's lead foot 0.07-0.11 leg lengths up, under
+    ``foot_on_step``, while the trailing foot swung to 0.21-0.30), so height alone names such a
+    step-up on the wrong leg; a lower threshold made a standing single-leg stance with both feet
+    read 'raised' into a step-up on a real clip."""
     fl, fr = metrics["left_foot_raise"], metrics["right_foot_raise"]
     lo = max(0, rep.start - int(0.5 * max(1, rep.deepest - rep.start)))
     for i in range(lo, rep.end + 1):
