@@ -146,10 +146,11 @@ class RecognitionConfig:
     stepup_planted_ratio: float = 1.5
     stepup_planted_min_path: float = 0.04
     # Split stance: a rep with the trunk centred between the feet (not single-leg by balance)
-    # whose feet are split front-back (``feet_split``, 75th percentile of its absolute value over
-    # the rep) by at least this many leg lengths is a lunge or split squat: none of the three, no
-    # verdict. Variants grid: lunges 0.66-0.69, squats 0.15 or less.
-    split_stance: float = 0.4
+    # whose feet are split front-back in the body's frame (``feet_split``, 75th percentile of its
+    # absolute value over the rep) by at least this many leg lengths is a lunge or split squat:
+    # none of the three, no verdict. Variants and main grids: lunges 0.66-0.73; squats 0.25 or
+    # less (yaw 0-30); single-leg squats 0.42 or less at yaw 0-8 (free foot forward or behind).
+    split_stance: float = 0.5
     # A step-up's lead foot must be at least this many leg lengths above its own lowest level in
     # the clip (its 5th percentile of foot raise) at the loaded frame: it stepped up. Otherwise
     # the foot never moved up and the "rise" came from the floor line (set by a foot placed

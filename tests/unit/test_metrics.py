@@ -290,3 +290,24 @@ def test_feet_split_from_world_depth() -> None:
     assert got[1] == pytest.approx(-0.3 / 0.85)
     w[0, LM.LEFT_ANKLE] = np.nan
     assert np.isnan(feet_split(w)[0])
+
+
+@pytest.mark.parametrize("yaw_deg", [0.0, 30.0, -30.0, 90.0])
+def test_feet_split_is_in_the_body_frame(yaw_deg: float) -> None:
+    """The same body turned about the vertical (camera yaw): feet side by side, 0.3 m apart, read
+    0 split (in camera depth they would read 0.3 sin(yaw)); a left foot 0.3 m behind the right
+    reads 0.3 / 0.85 at every yaw (legs as in the test above)."""
+    from valgus.kinematics.metrics import feet_split
+
+    a = math.radians(yaw_deg)
+    rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    w = np.zeros((2, 33, 3))
+    for s, x in (("LEFT", 0.1), ("RIGHT", -0.1)):
+        w[:, LM[f"{s}_HIP"]] = (x, 0.0, 0.0)
+        w[:, LM[f"{s}_KNEE"]] = (x, 0.4, 0.0)
+        w[:, LM[f"{s}_ANKLE"]] = (x, 0.8, 0.0)
+    w[0, LM.LEFT_ANKLE, 0], w[0, LM.RIGHT_ANKLE, 0] = 0.15, -0.15  # frame 0: side by side, wide
+    w[1, LM.LEFT_ANKLE, 2] = 0.3  # frame 1: left foot behind
+    got = feet_split(w @ rot.T)
+    assert got[0] == pytest.approx(0.0, abs=1e-12)
+    assert got[1] == pytest.approx(0.3 / 0.85)

@@ -140,8 +140,8 @@ def test_lunge_split_stance_gives_no_rep():
 
 
 @pytest.mark.parametrize("p75, centred, expected", [
-    (0.39, True, False),   # just under split_stance (0.4)
-    (0.40, True, True),    # at it
+    (0.49, True, False),   # just under split_stance (0.5)
+    (0.50, True, True),    # at it
     (0.70, False, False),  # split, trunk over one foot: single-leg, not a lunge
 ])
 def test_split_stance_rule(p75, centred, expected):

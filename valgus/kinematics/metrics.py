@@ -45,7 +45,7 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "hip_above_floor": ("leg lengths", "height of the hips' midpoint above the floor line (rep depth signal)"),
     "balance": ("0-1", "where the trunk centre sits between the ankles: 0 = over the left ankle, 1 = over the right"),
     "trunk_flexion_deg": ("deg", "forward trunk flexion from the world landmarks (hip midpoint to shoulder midpoint against vertical, + = shoulders towards the camera)"),
-    "feet_split": ("leg lengths", "front-back split of the feet: left ankle's distance from the camera minus the right's (world landmarks), + = left foot behind; a lunge's split stance reads 0.6-0.8, a squat's under 0.3"),
+    "feet_split": ("leg lengths", "front-back split of the feet in the body's frame (world landmarks: the ankle-to-ankle vector on the horizontal perpendicular to the hip line), + = left foot behind; a lunge's split stance reads 0.6-0.8, a squat's under 0.3"),
     "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility (hip/knee/ankle), feet_out_of_frame (an ankle outside the picture)"),
 }
 
@@ -238,12 +238,17 @@ def balance(xy: FloatArray) -> FloatArray:
 
 
 def feet_split(world: FloatArray) -> FloatArray:
-    """Front-back split of the feet from the world landmarks ``(n, 33, 3)``: left ankle z minus
-    right ankle z (MediaPipe world z grows away from the camera), divided by the frame's 3D leg
-    length (mean of the two legs' hip-knee + knee-ankle). + = the left foot is behind the right.
+    """Front-back split of the feet from the world landmarks ``(n, 33, 3)`` (MediaPipe: x to the
+    image right, y down, z away from the camera), in the body's own frame: the left-minus-right
+    ankle vector projected on the horizontal direction perpendicular to the hip line (the
+    subject's backward direction when facing the camera: +z for a level hip line), divided by
+    the frame's 3D leg length (mean of the two legs' hip-knee + knee-ankle). + = the left foot is
+    behind the right.
 
-    Depth, not image height: a foot placed forward sits lower in the picture (perspective), so
-    image heights cannot tell a split stance from a raised foot. NaN where a landmark is missing.
+    The body's frame, not the camera's: feet side by side read 0 whatever the camera's yaw (in
+    camera depth a square stance seen 30 deg from frontal reads split by half its width). Depth,
+    not image height: a foot placed forward sits lower in the picture (perspective), so image
+    heights cannot tell a split stance from a raised foot. NaN where a landmark is missing.
     """
     legs = []
     for s in SIDES:
@@ -251,8 +256,12 @@ def feet_split(world: FloatArray) -> FloatArray:
         legs.append(np.linalg.norm(world[:, L["knee"]] - world[:, L["hip"]], axis=-1)
                     + np.linalg.norm(world[:, L["ankle"]] - world[:, L["knee"]], axis=-1))
     length = 0.5 * (legs[0] + legs[1])
+    hip_line = world[:, LM.LEFT_HIP] - world[:, LM.RIGHT_HIP]
+    back = np.stack([-hip_line[:, 2], hip_line[:, 0]], axis=-1)  # (x, z): the hip line turned 90 deg
+    d = world[:, LM.LEFT_ANKLE] - world[:, LM.RIGHT_ANKLE]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (world[:, LM.LEFT_ANKLE, 2] - world[:, LM.RIGHT_ANKLE, 2]) / length
+        back = back / np.linalg.norm(back, axis=-1, keepdims=True)
+        return (d[:, 0] * back[:, 0] + d[:, 2] * back[:, 1]) / length
 
 
 #: Measured error of the one-camera hip internal rotation estimate (MediaPipe world landmarks:

@@ -50,8 +50,9 @@ def split_stance(metrics: dict[str, np.ndarray], sl: slice, rc: RecognitionConfi
     or split squat, none of the three.
 
     Both tests are needed: a single-leg squat with the free foot forward or behind is split too
-    (0.2-0.4 leg lengths on the variants grid) but its trunk centre sits over the stance foot;
-    a squat is centred but its feet are side by side (0.15 or less). Lunges read 0.66-0.69.
+    (0.2-0.42 leg lengths on the variants and main grids) and its trunk centre usually sits over
+    the stance foot; a squat is centred but its feet are side by side (0.25 or less). Lunges read
+    0.66-0.73.
     The split comes from the world landmarks' depth (``feet_split``), because the image height
     of a foot placed forward reads as a foot lower than the other: the floor line then misreads
     the lunge as a single-leg squat with the rear foot up, or a step-up.
