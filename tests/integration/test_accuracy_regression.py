@@ -1,9 +1,10 @@
 """Accuracy regression: the pipeline on rendered clips must not get worse than the committed
 baseline (``benchmarks/accuracy.json``, section ``regression``) by more than the stated tolerance,
-nor on three variant clips (a lunge, a sit-to-stand, a 15-cm step-up; baseline
+nor on two variant clips (a lunge, a 15-cm step-up; baseline
 ``benchmarks/accuracy_variants.json``) in exercise and working leg, valgus flag and view check.
 
-Renders 4 + 3 short clips and runs ``python -m valgus analyze`` on each (2-4 minutes on 2 cores).
+Renders 4 + 2 short clips and runs ``python -m valgus analyze`` on each (2-4 minutes on 2 cores;
+the two variant clips about 45 s of it).
 Needs the optional renderer (moderngl + EGL); skipped with the reason when it is missing.
 Regenerate the baseline with ``python scripts/benchmark_accuracy.py`` after an intended change.
 """
