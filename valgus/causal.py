@@ -26,11 +26,11 @@ from valgus.landmarks import LM, N_LANDMARKS, SIDES, leg
 from valgus.scoring import score_clip
 from valgus.scoring.baseline import standing_baseline
 from valgus.scoring.camera import camera_check, classify_view, estimate_yaw, width_ratio
-from valgus.scoring.exercise import NamedRep, name_squat, name_step_up
+from valgus.scoring.exercise import NamedRep, name_squat, name_step_up, other_movements
 from valgus.scoring.flags import score_rep
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding, leg_summaries
-from valgus.scoring.signals import DepthSignals
-from valgus.scoring.verdict import asymmetry, verdict
+from valgus.scoring.signals import DepthSignals, two_feet_down
+from valgus.scoring.verdict import asymmetry, other_movement_finding, verdict
 from valgus.temporal.reps import Rep, RepSegmenter
 from valgus.types import PersonPose, PoseTrack, VideoInfo
 
@@ -158,8 +158,8 @@ class LiveScorer:
         )
         row: dict[str, float] = {k: v[0] for k, v in m.items()}
         H = float(row["hip_above_floor"])
-        on_floor = bool(np.nan_to_num(row["left_foot_raise"], nan=np.inf) < cfg.recognition.foot_on_step
-                        and np.nan_to_num(row["right_foot_raise"], nan=np.inf) < cfg.recognition.foot_on_step)
+        on_floor = bool(two_feet_down(np.array([row["left_foot_raise"]]), np.array([row["right_foot_raise"]]),
+                                      np.array([row["balance"]]), cfg.recognition)[0])
         if on_floor:
             self._h.add(H)
         if np.isfinite(H):
@@ -382,6 +382,9 @@ class LiveScorer:
         vd = verdict(reps, cam, self.config.thresholds)
         legs = leg_summaries(reps)
         findings = vd.findings + (tuple(asymmetry(legs, self.config.thresholds)) if vd.kind != "cannot assess" else ())
+        if self.exercise is None:
+            other = other_movement_finding(other_movements(metrics["time_s"], metrics, self.config, self._signals(n)))
+            findings += (other,) if other is not None else ()
         exs = sorted({r.exercise for r in reps})
         result = ClipResult(self.exercise or "+".join(exs), tuple(reps), cam, dict(self.baseline or {}), vd.kind,
                             findings, vd.plan_recommended, tuple(legs))

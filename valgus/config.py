@@ -141,8 +141,40 @@ class RecognitionConfig:
     # A step-up's start is walked back at most this far while the lead foot is up (a foot that
     # merely looks higher, e.g. from perspective, must not stretch the rep to the clip's start).
     stepup_walkback_s: float = 2.0
+    # A step-up's lead foot is planted on the step while the hips rise and the trailing foot
+    # pushes off and swings: when one ankle's vertical path over the rise (leg lengths) is at
+    # least this many times the other's, and at least ``stepup_planted_min_path``, the stiller
+    # foot is the lead, and "on the step" for it means above ``foot_lift``. Chosen on the variants
+    # grid (lead/trailing path 0.013-0.028 / 0.059-0.55; a 15-cm step read 0.07-0.11 up, under
+    # ``foot_on_step``, while the swinging trailing foot read higher); both ankles still (under
+    # the minimum) leave the decision to foot height.
+    stepup_planted_ratio: float = 1.5
+    stepup_planted_min_path: float = 0.04
+    # Split stance: a rep with the trunk centred between the feet (not single-leg by balance)
+    # whose feet are split front-back in the body's frame (``feet_split``, 75th percentile of its
+    # absolute value over the rep) by at least this many leg lengths is a lunge or split squat:
+    # none of the three, no verdict. Variants and main grids: lunges 0.66-0.73; squats 0.25 or
+    # less (yaw 0-30); single-leg squats 0.42 or less at yaw 0-8 (free foot forward or behind).
+    split_stance: float = 0.5
+    # A step-up's lead foot must be at least this many leg lengths above its own lowest level in
+    # the clip (its 5th percentile of foot raise) at the loaded frame: it stepped up. Otherwise
+    # the foot never moved up and the "rise" came from the floor line (set by a foot placed
+    # forward in a lunge, lower in the picture). Chosen on the variants grid, between the
+    # lunges' "lead" feet (0.001-0.005) and the 15-cm step (0.068-0.070).
+    stepup_min_lead_rise: float = 0.03
+    # Seated bottom: a rep whose trunk flexes forward on the way down and is back this many
+    # degrees more upright at the deepest frame (peak forward flexion over the rep minus its value
+    # at the bottom, world landmarks) sat on something: a sit-to-stand, none of the three. In a
+    # squat the trunk is most flexed at the bottom. Variants and main grid: sit-to-stand 41-42,
+    # squats and single-leg squats 4.6 or less.
+    seated_trunk_return_deg: float = 20.0
 
     def __post_init__(self) -> None:
+        _range("recognition.seated_trunk_return_deg", self.seated_trunk_return_deg, 0.0, 90.0)
+        _range("recognition.split_stance", self.split_stance, 0.0, 10.0)
+        _range("recognition.stepup_min_lead_rise", self.stepup_min_lead_rise, 0.0, 1.0)
+        _range("recognition.stepup_planted_ratio", self.stepup_planted_ratio, 1.0, 100.0)
+        _range("recognition.stepup_planted_min_path", self.stepup_planted_min_path, 0.0, 10.0)
         _range("recognition.single_leg_balance", self.single_leg_balance, 0.0, 0.5)
         _range("recognition.foot_lift", self.foot_lift, 0.0, 1.0)
         _range("recognition.foot_on_step", self.foot_on_step, 0.0, 1.0)

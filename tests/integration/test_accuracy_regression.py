@@ -1,7 +1,10 @@
 """Accuracy regression: the pipeline on rendered clips must not get worse than the committed
-baseline (``benchmarks/accuracy.json``, section ``regression``) by more than the stated tolerance.
+baseline (``benchmarks/accuracy.json``, section ``regression``) by more than the stated tolerance,
+nor on two variant clips (a lunge, a 15-cm step-up; baseline
+``benchmarks/accuracy_variants.json``) in exercise and working leg, valgus flag and view check.
 
-Renders 4 short clips and runs ``python -m valgus analyze`` on each (1-3 minutes on 2 cores).
+Renders 4 + 2 short clips and runs ``python -m valgus analyze`` on each (2-4 minutes on 2 cores;
+the two variant clips about 45 s of it).
 Needs the optional renderer (moderngl + EGL); skipped with the reason when it is missing.
 Regenerate the baseline with ``python scripts/benchmark_accuracy.py`` after an intended change.
 """
@@ -18,6 +21,7 @@ from valgus_tools.synth.render import renderer_available
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "benchmarks" / "accuracy.json"
+VARIANTS_BASELINE = REPO / "benchmarks" / "accuracy_variants.json"
 
 _OK, _WHY = renderer_available()
 pytestmark = [
@@ -77,3 +81,24 @@ def test_regression_subset_not_worse(fresh_and_baseline):
                 problems.append(f"{clip['name']}: {metric} {new:.3f} vs baseline {old:.3f} "
                                 f"(tolerance {tol[metric]})")
     assert not problems, "accuracy regressed:\n" + "\n".join(problems)
+
+
+#: Per-clip metrics of the variant clips (higher is better, no tolerance: rep shares).
+VARIANT_METRICS = ("exercise_leg_correct", "valgus_flag_accuracy_peak", "view_correct")
+
+
+@pytest.mark.skipif(not VARIANTS_BASELINE.exists(), reason="no committed benchmarks/accuracy_variants.json")
+def test_variant_clips_not_worse():
+    bench = _load_benchmark()
+    base = {c["name"]: c for c in json.loads(VARIANTS_BASELINE.read_text())["clips"]}
+    cases = bench.grid("variants_regression")
+    assert len(cases) == len(bench.VARIANTS_REGRESSION)
+    problems = []
+    for clip in bench.run_cases(cases, workers=2):
+        assert clip["pipeline_exit_code"] == 0, clip.get("pipeline_error")
+        ref = base[clip["name"]]
+        for metric in VARIANT_METRICS:
+            new, old = clip.get(metric), ref.get(metric)
+            if old is not None and (new is None or new < old - 1e-9):
+                problems.append(f"{clip['name']}: {metric} {new} vs baseline {old}")
+    assert not problems, "accuracy regressed on variant clips:\n" + "\n".join(problems)

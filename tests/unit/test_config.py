@@ -214,6 +214,8 @@ def test_every_result_changing_section_is_in_the_config() -> None:
     # the numbers that name reps and gate measures are configuration, written to config.toml
     text = Config().to_toml()
     for key in ("[recognition]", "single_leg_balance = 0.35", "foot_lift = 0.08", "foot_on_step = 0.12",
-                "upright_tolerance = 0.03", "stepup_walkback_s = 2.0", "[measure]",
+                "upright_tolerance = 0.03", "stepup_walkback_s = 2.0", "stepup_planted_ratio = 1.5",
+                "stepup_planted_min_path = 0.04", "split_stance = 0.5", "stepup_min_lead_rise = 0.03",
+                "seated_trunk_return_deg = 20.0", "[measure]",
                 "structure_min_visibility = 0.2", "min_thigh_fraction = 0.3"):
         assert key in text

@@ -448,3 +448,24 @@ def test_hip_internal_rotation_degenerate_and_nan() -> None:
     bad = knee.copy()
     bad[2] = np.nan
     assert np.isnan(g.hip_internal_rotation_deg(hip, bad, ankle, other, side_sign=1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Trunk flexion (world points: y down, z away from the camera)
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shoulder_yz, expected", [
+    ((-0.5, 0.0), 0.0),     # shoulders straight above the hips: upright
+    ((-0.5, -0.5), 45.0),   # as far towards the camera as up: 45 deg forward
+    ((-0.4, -0.3), ATAN_3_4),  # 3-4-5: forward 0.3, up 0.4
+    ((-0.5, 0.5), -45.0),   # leaning back, away from the camera
+    ((0.0, -0.5), 90.0),    # trunk horizontal, towards the camera
+])
+def test_trunk_flexion_deg(shoulder_yz, expected):
+    y, z = shoulder_yz
+    lh, rh = np.array([0.1, 0.0, 0.0]), np.array([-0.1, 0.0, 0.0])
+    ls, rs = np.array([0.2, y, z]), np.array([-0.2, y, z])
+    assert g.trunk_flexion_deg(lh, rh, ls, rs) == pytest.approx(expected, abs=1e-9)
+    # translation of the whole body changes nothing
+    d = np.array([0.3, -1.0, 2.0])
+    assert g.trunk_flexion_deg(lh + d, rh + d, ls + d, rs + d) == pytest.approx(expected, abs=1e-9)

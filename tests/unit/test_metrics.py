@@ -269,3 +269,45 @@ def test_hidden_free_foot_still_counts_as_raised_in_the_structure_signals() -> N
     track = PoseTrack(track.t, track.frame, track.xy, vis, track.presence, track.world, track.n_people)
     _, m = analyze_track(track, info, Config())
     assert np.isnan(m["right_foot_raise"]).all()
+
+
+def test_feet_split_from_world_depth() -> None:
+    """Vertical legs of 0.4 + 0.4 m (world y down, z away from the camera). Frame 0: the left
+    ankle moved 0.3 m back (z = 0.3), so its shank is a 3-4-5 triangle's hypotenuse, 0.5 m, and
+    the mean leg (0.9 + 0.8) / 2 = 0.85 m: split = 0.3 / 0.85, + = left foot behind. Frame 1:
+    the right ankle instead: -0.3 / 0.85."""
+    from valgus.kinematics.metrics import feet_split
+
+    w = np.zeros((2, 33, 3))
+    for s, x in (("LEFT", 0.1), ("RIGHT", -0.1)):
+        w[:, LM[f"{s}_HIP"]] = (x, 0.0, 0.0)
+        w[:, LM[f"{s}_KNEE"]] = (x, 0.4, 0.0)
+        w[:, LM[f"{s}_ANKLE"]] = (x, 0.8, 0.0)
+    w[0, LM.LEFT_ANKLE, 2] = 0.3
+    w[1, LM.RIGHT_ANKLE, 2] = 0.3
+    got = feet_split(w)
+    assert got[0] == pytest.approx(0.3 / 0.85)
+    assert got[1] == pytest.approx(-0.3 / 0.85)
+    w[0, LM.LEFT_ANKLE] = np.nan
+    assert np.isnan(feet_split(w)[0])
+
+
+@pytest.mark.parametrize("yaw_deg", [0.0, 30.0, -30.0, 90.0])
+def test_feet_split_is_in_the_body_frame(yaw_deg: float) -> None:
+    """The same body turned about the vertical (camera yaw): feet side by side, 0.3 m apart, read
+    0 split (in camera depth they would read 0.3 sin(yaw)); a left foot 0.3 m behind the right
+    reads 0.3 / 0.85 at every yaw (legs as in the test above)."""
+    from valgus.kinematics.metrics import feet_split
+
+    a = math.radians(yaw_deg)
+    rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    w = np.zeros((2, 33, 3))
+    for s, x in (("LEFT", 0.1), ("RIGHT", -0.1)):
+        w[:, LM[f"{s}_HIP"]] = (x, 0.0, 0.0)
+        w[:, LM[f"{s}_KNEE"]] = (x, 0.4, 0.0)
+        w[:, LM[f"{s}_ANKLE"]] = (x, 0.8, 0.0)
+    w[0, LM.LEFT_ANKLE, 0], w[0, LM.RIGHT_ANKLE, 0] = 0.15, -0.15  # frame 0: side by side, wide
+    w[1, LM.LEFT_ANKLE, 2] = 0.3  # frame 1: left foot behind
+    got = feet_split(w @ rot.T)
+    assert got[0] == pytest.approx(0.0, abs=1e-12)
+    assert got[1] == pytest.approx(0.3 / 0.85)

@@ -204,6 +204,19 @@ def trunk_lean_deg(
     return np.where(_norm(t) == 0, np.nan, ang)
 
 
+def trunk_flexion_deg(hip: ArrayLike, other_hip: ArrayLike, shoulder: ArrayLike,
+                      other_shoulder: ArrayLike) -> FloatArray:
+    """Forward trunk flexion from 3D world points ``(..., 3)`` (MediaPipe world axes: y down, z
+    away from the camera), in degrees: the angle of the hip-midpoint -> shoulder-midpoint line
+    from vertical in the y-z plane, + = shoulders towards the camera (a subject facing it leans
+    forward), 0 = upright, 90 = trunk horizontal. Assumes a level camera; NaN for missing points.
+    """
+    hip, other_hip, shoulder, other_shoulder = map(_arr, (hip, other_hip, shoulder, other_shoulder))
+    t = 0.5 * (shoulder + other_shoulder) - 0.5 * (hip + other_hip)
+    ang = np.degrees(np.arctan2(-t[..., 2], -t[..., 1]))
+    return np.where(_norm(t) == 0, np.nan, ang)
+
+
 def hip_internal_rotation_deg(
     hip: ArrayLike, knee: ArrayLike, ankle: ArrayLike, other_hip: ArrayLike, *, side_sign: float
 ) -> FloatArray:

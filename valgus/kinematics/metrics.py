@@ -44,6 +44,8 @@ COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "hip_height": ("leg lengths", "vertical distance from the ankles' midpoint up to the hips' midpoint"),
     "hip_above_floor": ("leg lengths", "height of the hips' midpoint above the floor line (rep depth signal)"),
     "balance": ("0-1", "where the trunk centre sits between the ankles: 0 = over the left ankle, 1 = over the right"),
+    "trunk_flexion_deg": ("deg", "forward trunk flexion from the world landmarks (hip midpoint to shoulder midpoint against vertical, + = shoulders towards the camera)"),
+    "feet_split": ("leg lengths", "front-back split of the feet in the body's frame (world landmarks: the ankle-to-ankle vector on the horizontal perpendicular to the hip line), + = left foot behind; a lunge's split stance reads 0.6-0.8, a squat's under 0.3"),
     "flags": ("text", "quality flags, ';'-separated: no_person, several_people, low_visibility (hip/knee/ankle), feet_out_of_frame (an ankle outside the picture)"),
 }
 
@@ -182,6 +184,9 @@ def compute_metrics(
     for s, a in (("left", LM.LEFT_ANKLE), ("right", LM.RIGHT_ANKLE)):
         out[f"{s}_foot_raise"] = (y_floor - sxy[:, a, 1]) / scale
     out["balance"] = balance(sxy)
+    out["feet_split"] = feet_split(world)
+    out["trunk_flexion_deg"] = g.trunk_flexion_deg(world[:, LM.LEFT_HIP], world[:, LM.RIGHT_HIP],
+                                                   world[:, LM.LEFT_SHOULDER], world[:, LM.RIGHT_SHOULDER])
     out["flags"] = quality_flags(raw if raw is not None else track, width=width, height=height, min_visibility=min_visibility)
     assert all(len(v) == n for v in out.values())
     return {k: out[k] for k in column_names()}
@@ -230,6 +235,33 @@ def balance(xy: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         b = (com_x - xl) / den
     return np.where(np.abs(den) > hip_w / 3.0, b, np.nan)
+
+
+def feet_split(world: FloatArray) -> FloatArray:
+    """Front-back split of the feet from the world landmarks ``(n, 33, 3)`` (MediaPipe: x to the
+    image right, y down, z away from the camera), in the body's own frame: the left-minus-right
+    ankle vector projected on the horizontal direction perpendicular to the hip line (the
+    subject's backward direction when facing the camera: +z for a level hip line), divided by
+    the frame's 3D leg length (mean of the two legs' hip-knee + knee-ankle). + = the left foot is
+    behind the right.
+
+    The body's frame, not the camera's: feet side by side read 0 whatever the camera's yaw (in
+    camera depth a square stance seen 30 deg from frontal reads split by half its width). Depth,
+    not image height: a foot placed forward sits lower in the picture (perspective), so image
+    heights cannot tell a split stance from a raised foot. NaN where a landmark is missing.
+    """
+    legs = []
+    for s in SIDES:
+        L = leg(s)
+        legs.append(np.linalg.norm(world[:, L["knee"]] - world[:, L["hip"]], axis=-1)
+                    + np.linalg.norm(world[:, L["ankle"]] - world[:, L["knee"]], axis=-1))
+    length = 0.5 * (legs[0] + legs[1])
+    hip_line = world[:, LM.LEFT_HIP] - world[:, LM.RIGHT_HIP]
+    back = np.stack([-hip_line[:, 2], hip_line[:, 0]], axis=-1)  # (x, z): the hip line turned 90 deg
+    d = world[:, LM.LEFT_ANKLE] - world[:, LM.RIGHT_ANKLE]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        back = back / np.linalg.norm(back, axis=-1, keepdims=True)
+        return (d[:, 0] * back[:, 0] + d[:, 2] * back[:, 1]) / length
 
 
 #: Measured error of the one-camera hip internal rotation estimate (MediaPipe world landmarks:

@@ -106,6 +106,12 @@ def reason(f: Finding) -> list[str]:
         return [camera_problem(f)]
     if c == "no_reps":
         return ["no squat, single-leg squat or step-up reps were found"]
+    if c == "other_movement":
+        what = {"split_stance": "feet split front-back with the weight between them: a lunge or split squat",
+                "seated": "the trunk upright again at the bottom: sitting down and standing up"}
+        kinds = "; ".join(what[k] for k in f.get("kinds"))
+        times = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in f.get("times"))
+        return [f"{int(f.value)} movement(s) that are none of the three, not judged ({kinds}) at {times}"]
     if c == "no_valgus":
         return [f"no rep of {_rep_count(f)} showed knee valgus beyond the threshold"]
     if c == "shallow":

@@ -18,7 +18,7 @@ import numpy as np
 from valgus.config import Config
 from valgus.scoring.baseline import BASELINE_KEYS, ONE_LEG, standing_baseline
 from valgus.scoring.camera import camera_check
-from valgus.scoring.exercise import find_reps
+from valgus.scoring.exercise import find_reps, other_movements
 from valgus.scoring.flags import knee_category, score_rep
 from valgus.scoring.results import (
     EXERCISES,
@@ -32,7 +32,7 @@ from valgus.scoring.results import (
     left_right_fppa,
 )
 from valgus.scoring.signals import depth_signals
-from valgus.scoring.verdict import Verdict, asymmetry, verdict
+from valgus.scoring.verdict import Verdict, asymmetry, other_movement_finding, verdict
 from valgus.types import PoseTrack, VideoInfo
 
 __all__ = [
@@ -72,4 +72,6 @@ def score_clip(
     v = verdict(scored, cam, config.thresholds)
     legs = leg_summaries(scored)
     findings = v.findings + (tuple(asymmetry(legs, config.thresholds)) if v.kind != "cannot assess" else ())
+    other = other_movement_finding(other_movements(t, metrics, config, sig)) if exercise is None else None
+    findings += (other,) if other is not None else ()
     return ClipResult(ex_name, tuple(scored), cam, base, v.kind, findings, v.plan_recommended, tuple(legs))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from valgus.config import ThresholdConfig
+from valgus.temporal.reps import Rep
 from valgus.scoring.results import (
     CameraCheck,
     Finding,
@@ -101,3 +102,13 @@ def asymmetry(legs: list[LegSummary], th: ThresholdConfig) -> list[Finding]:
             out.append(finding("asymmetry", leg="left" if diff > 0 else "right", value=abs(diff),
                                threshold=th.asymmetry_deg, exercise=ex, left=lf, right=rt))
     return out
+
+
+def other_movement_finding(others: list[tuple[Rep, str]]) -> Finding | None:
+    """One finding for the movements seen that are none of the three (never judged): how many,
+    their kinds and media times; None when there are none."""
+    if not others:
+        return None
+    kinds = sorted({k for _, k in others})
+    return finding("other_movement", value=len(others), kinds=tuple(kinds),
+                   times=tuple((round(r.t_start, 2), round(r.t_end, 2)) for r, _ in others))
