@@ -204,9 +204,10 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                 speaker.poll()
             if display is not None:
                 last_img = _draw(view, fr.image, upd, session, state, step, scr, meter, capture, args)
-                key = display.show(last_img)
-                shown = time.monotonic()
-                meter.add(shown, shown - item.t_capture, shown - t_work)
+                # painted by the display's thread; latency to the moment it was on screen
+                key = display.show(last_img, (item.t_capture, time.monotonic() - t_work))
+                for (t_cap, cost), painted in display.painted():
+                    meter.add(painted, painted - t_cap, cost)
                 stop = _keys(key, display, scr, state, live, view, fr.t, last_img, speaker)
                 if stop:
                     reason = stop
@@ -256,7 +257,9 @@ def _run(args: argparse.Namespace, cfg: Config, display: Any) -> int:
                "stopped_by": reason, "frames_analysed": n, "width": cam.info.width, "height": cam.info.height,
                "nominal_fps": cam.info.fps, **meter.summary(capture.stats),
                "clock_start": capture.clock_start,  # time.monotonic() at media time 0 (to match screenshots)
-               "events": scr.events}
+               "events": scr.events,
+               # frames handed to the window but replaced by a newer one before it painted them
+               "frames_replaced_before_painting": display.replaced if display is not None else 0}
     if out is not None:
         from valgus.present.outputs import write_outputs
 
