@@ -11,17 +11,19 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
 
 from valgus.io.seek import iter_frames_at
-from valgus.io.video import VideoSource, read_frames_at
+from valgus.io.video import VideoSource
 from valgus.landmarks import SIDES, leg
 from valgus.present.annotate import Annotator, KneeMark
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 #: Longest side of a still in pixels (about twice its size on a phone screen, for sharpness).
 STILL_MAX_SIDE = 560
@@ -74,36 +76,19 @@ def worst_frame(metrics: dict[str, np.ndarray], rep: Any) -> int:
 
 def read_frames(path: str | Path, frames: dict[int, float]) -> dict[int, np.ndarray]:
     """Decode the frames ``frames`` (frame number -> media time, as in frames.csv) as upright RGB
-    arrays at the source's full size: by seeking (:func:`valgus.io.video.read_frames_at`), and
-    any frame not found that way by decoding from the start (frames that do not exist are left
-    out)."""
-    out: dict[int, np.ndarray] = {}
-    if not frames:
-        return out
-    by_time = read_frames_at(path, frames.values())
-    for i, t in frames.items():
-        if float(t) in by_time:
-            out[i] = by_time[float(t)]
-    missing = set(frames) - set(out)
-    if missing:
-        log.debug("%s: %d frame(s) not found by seeking; decoding from the start", path, len(missing))
-        last = max(missing)
-        with VideoSource(path, prefetch=0, only=missing) as src:
-            for fr in src:
-                out[fr.index] = fr.image
-                if fr.index >= last:
-                    break
-    return out
+    arrays at the source's full size (all held at once: for a few frames), as
+    :func:`render_frames` finds them."""
+    return render_frames(path, frames, lambda _i, img: img, workers=1)
 
 
-def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[int, np.ndarray], bytes], *,
-                  workers: int = 2) -> dict[int, bytes]:
+def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[int, np.ndarray], R], *,
+                  workers: int = 2) -> dict[int, R]:
     """``render(frame, image)`` for each frame of ``frames`` (frame number -> media time), each
     decoded frame reduced at once (a full frame is held only while it is rendered), by seeking
     (:func:`valgus.io.seek.iter_frames_at`) in up to ``workers`` threads, each with its own
     decoder over a consecutive stretch of the frames (FFmpeg and OpenCV release the GIL); any
     frame not found by seeking is decoded from the start. Frames that do not exist are left out."""
-    out: dict[int, bytes] = {}
+    out: dict[int, R] = {}
     if not frames:
         return out
     order = sorted(frames, key=lambda i: frames[i])
