@@ -12,7 +12,7 @@ length, and written as a 128-colour palette PNG (each under 300 kB).
 Usage::
 
     python scripts/report_screenshots.py                 # -> docs/img/
-    python scripts/report_screenshots.py --out /tmp/shots --keep   # also keep the report folders
+    python scripts/report_screenshots.py --out shots --keep   # also keep the report folders
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ before and after each mode is in the JSON: the machine is shared.
 Usage::
 
     python scripts/benchmark_batch.py                       # writes benchmarks/batch.json
-    python scripts/benchmark_batch.py --clips 4 --modes legacy,default --out /tmp/b.json
+    python scripts/benchmark_batch.py --clips 4 --modes legacy,default --out b.json
 """
 
 from __future__ import annotations
