@@ -289,16 +289,31 @@ def release_free_heap() -> None:
     threads, peak RSS on a one-minute phone clip went from 773 to 687 MB with this after each
     segment.
     """
-    if not sys.platform.startswith("linux"):
-        return
+    libc = _libc()
     try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError) as exc:  # musl and others have no malloc_trim
+        if libc is not None:
+            libc.malloc_trim(0)
+    except AttributeError as exc:  # musl and others have no malloc_trim
         log.debug("malloc_trim unavailable: %s", exc)
+
+
+_LIBC: list[Any] = []
+
+
+def _libc() -> Any:
+    """The C library through ctypes (loaded once; None off Linux or when it cannot be loaded)."""
+    if not _LIBC:
+        lib = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                import ctypes.util
+
+                lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            except OSError as exc:
+                log.debug("libc unavailable: %s", exc)
+        _LIBC.append(lib)
+    return _LIBC[0]
 
 
 _ARENAS_LIMITED = False
@@ -314,17 +329,14 @@ def limit_malloc_arenas(n: int = 2) -> None:
     model made for every 10-s segment of a 10-minute clip peak RSS grew well past what the
     analysis holds."""
     global _ARENAS_LIMITED
-    if _ARENAS_LIMITED or not sys.platform.startswith("linux"):
+    libc = _libc()
+    if _ARENAS_LIMITED or libc is None:
         return
     _ARENAS_LIMITED = True
     try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         m_arena_max = -8  # <malloc.h>
         libc.mallopt(m_arena_max, int(n))
-    except (OSError, AttributeError) as exc:  # musl and others
+    except AttributeError as exc:  # musl and others
         log.debug("mallopt unavailable: %s", exc)
 
 

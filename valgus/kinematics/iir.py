@@ -21,6 +21,7 @@ columns costs n / BLOCK NumPy calls instead of n. Results agree with SciPy's to 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -138,8 +139,15 @@ def sosfilt(sos: FloatArray, x: FloatArray, zi: FloatArray, *, block: int = BLOC
     y = np.asarray(x, dtype=np.float64)
     K = max(1, min(block, len(y)))
     for s, row in enumerate(np.asarray(sos, dtype=np.float64)):
-        y = _Section(row, K).run(y, zi[s])
+        y = _section(tuple(float(v) for v in row), K).run(y, zi[s])
     return y
+
+
+@lru_cache(maxsize=64)
+def _section(row: tuple[float, ...], block: int) -> _Section:
+    """The blocked matrices of one section, made once per filter and block size (a clip's
+    smoothing filters many columns and stretches with the same two sections)."""
+    return _Section(np.asarray(row), block)
 
 
 def padlen_for(sos: FloatArray) -> int:

@@ -303,7 +303,7 @@ def stills_section(a: Analysis, res: ClipResult) -> str:
     m = a.metrics
     frames = np.asarray(m["frame"])
     worst = {r.number: worst_frame(m, r) for r in reps}
-    by_frame = {f: r for r in reps for f in [worst[r.number]]}
+    by_frame = {worst[r.number]: r for r in reps}
 
     def render(f: int, img: np.ndarray) -> bytes:
         r = by_frame[f]
