@@ -53,8 +53,8 @@ class Segment:
     the clip's start / end). ``prev_t``: media time of the frame just before ``start`` (None for
     the first segment). ``frames``: how many frames it holds according to the stream's packets.
     ``origin``: media time of the clip's first frame (the grid of the bystander checks).
-    ``seek_ts``: where a decoder starting at this segment seeks (the decoding timestamp of the
-    keyframe at or before ``start``).
+    ``seek_ts``: where a decoder starting at this segment seeks (the timestamps of the keyframe at
+    or before ``start``, tried in turn: :meth:`StreamIndex.seek_point`).
     """
 
     start: float | None
@@ -62,7 +62,7 @@ class Segment:
     prev_t: float | None
     frames: int
     origin: float | None = None
-    seek_ts: int | None = None
+    seek_ts: tuple[int, ...] | None = None
 
 
 def cpu_count() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,14 +26,20 @@ except ImportError as exc:  # pragma: no cover
 from valgus.io.container import _open_container, _upright
 
 
-def _keyframe_times(container: "av.container.InputContainer", stream: Any) -> list[float]:
-    """Media times of the stream's keyframes, from its packets (demuxing only, no decoding)."""
+def _keyframes(container: "av.container.InputContainer", stream: Any) -> list[tuple[float, tuple[int, ...]]]:
+    """``(media time, timestamps to seek to)`` of the stream's keyframes, from its packets
+    (demuxing only, no decoding), in time order. The timestamps are tried in turn: the keyframe's
+    exact presentation timestamp, then its decoding timestamp (see :meth:`StreamIndex.seek_point`;
+    a timestamp computed back from the media time can round one tick below the keyframe's, and
+    the demuxer then lands a whole keyframe interval early: a phone clip's still decoded 52 frames
+    instead of 23)."""
     tb = stream.time_base or Fraction(1, 1000)
     out = []
     try:
         for packet in container.demux(stream):
             if packet.is_keyframe and packet.pts is not None:
-                out.append(float(packet.pts * tb))
+                dts = int(packet.dts) if packet.dts is not None else int(packet.pts)
+                out.append((float(packet.pts * tb), tuple(dict.fromkeys((int(packet.pts), dts)))))
     except av.error.FFmpegError as exc:
         log.debug("keyframe scan stopped: %s", exc)
     return sorted(out)
@@ -65,20 +72,28 @@ def iter_frames_at(path: str | Path, times: Iterable[float]) -> Iterator[tuple[f
         container, stream = src._container, src._stream
         tb = stream.time_base or Fraction(1, 1000)
         half = 0.5 / src.info.fps
-        keys = _keyframe_times(container, stream)
+        keyframes = _keyframes(container, stream)
+        keys = [k for k, _ in keyframes]
         frames: Iterator[Any] | None = None
         cur = -np.inf  # media time of the last frame decoded
         for t in targets:
             k = bisect.bisect_right(keys, t + half) - 1
             key_t = keys[k] if k >= 0 else -np.inf
             if frames is None or key_t > cur + half or t < cur - half:
-                try:
-                    container.seek(max(0, int(max(key_t, 0.0) / tb)), stream=stream, backward=True, any_frame=False)
-                except av.error.FFmpegError as exc:
-                    log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
-                    frames = None
+                frames = None
+                for ts in keyframes[k][1] if k >= 0 else (0,):
+                    try:
+                        container.seek(ts, stream=stream, backward=True, any_frame=False)
+                    except av.error.FFmpegError as exc:
+                        log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
+                        continue
+                    raw = src._raw_frames()
+                    first = next(raw, None)
+                    if first is not None and first.pts is not None and float(first.pts * tb) <= t + half:
+                        frames = chain([first], raw)  # the seek reached back to t
+                        break
+                if frames is None:
                     continue
-                frames = src._raw_frames()
                 cur = -np.inf
             for fr in frames:
                 if fr.pts is None:
@@ -98,15 +113,19 @@ class StreamIndex:
     times: tuple[float, ...]  # media time of each frame in presentation order, as VideoSource computes it
     keyframes: tuple[int, ...]  # positions in ``times`` of the keyframes (where a decoder can start)
     exact: bool  # every packet has its own timestamp: frames can be assigned to segments by time
-    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base): where to seek
+    keyframe_dts: tuple[int, ...] = ()  # each keyframe's decoding timestamp (stream time base)
+    keyframe_pts: tuple[int, ...] = ()  # each keyframe's presentation timestamp (stream time base)
 
-    def seek_point(self, position: int) -> int | None:
-        """The decoding timestamp to seek to for decoding frame ``position``: that of the last
-        keyframe at or before it (None: no keyframe before it)."""
-        best = None
-        for k, dts in zip(self.keyframes, self.keyframe_dts):
+    def seek_point(self, position: int) -> tuple[int, ...] | None:
+        """The timestamps to seek to, in turn, for decoding frame ``position``: the exact
+        presentation timestamp of the last keyframe at or before it, then its decoding timestamp
+        (MP4/MOV demuxers seek by the first, and seeking a phone clip by the second lands a whole
+        keyframe interval early; some MP4s need the second). An empty tuple when that keyframe is
+        the clip's first frame (decode from the top, no seek); None when no keyframe is before it."""
+        best: tuple[int, ...] | None = None
+        for k, dts, pts in zip(self.keyframes, self.keyframe_dts, self.keyframe_pts or self.keyframe_dts):
             if k <= position:
-                best = dts
+                best = () if k == 0 else tuple(dict.fromkeys((pts, dts)))
         return best
 
 
@@ -139,6 +158,7 @@ def stream_index(path: str | Path) -> StreamIndex:
     times = tuple(float(x * tb) for x in order)
     keyframes = tuple(i for i, x in enumerate(order) if x in key)
     return StreamIndex(times=times, keyframes=keyframes, exact=exact,
-                       keyframe_dts=tuple(key[order[i]] for i in keyframes))
+                       keyframe_dts=tuple(key[order[i]] for i in keyframes),
+                       keyframe_pts=tuple(order[i] for i in keyframes))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from itertools import chain
 from fractions import Fraction
@@ -86,11 +86,15 @@ class VideoSource:
             segment of the clip; None = from the first / to the last frame). The demuxer seeks to
             the keyframe at or before ``start`` and the frames before ``start`` are decoded
             (their pictures are needed) but neither converted nor counted. ``index`` then
-            counts the segment's own frames from 0. ``seek_ts``: the decoding timestamp (stream
-            time base) of the keyframe to start decoding at (:meth:`StreamIndex.seek_point`);
-            without it the demuxer seeks one second before ``start``. Demuxers seek by decoding
-            time and some land on a frame that is not a keyframe; whenever the frames decoded
-            after a seek do not reach back to ``start``, decoding starts again from the top.
+            counts the segment's own frames from 0. ``seek_ts``: the timestamps (stream time
+            base) to seek to for the keyframe to start decoding at, tried in turn
+            (:meth:`StreamIndex.seek_point`: its presentation, then its decoding timestamp; an
+            empty tuple: the clip's first keyframe, decoded without seeking); without it the
+            demuxer seeks one second before ``start``. Demuxers differ in which timestamp they
+            seek by (MP4/MOV by presentation time, some MP4s by decoding time) and some land on a
+            frame that is not a keyframe; whenever the frames decoded after a seek do not reach
+            back to ``start``, the next timestamp is tried, and then decoding starts again from
+            the top.
         only: if set, yield only the frames with these indices (the others are still decoded,
             as later frames need them, but not converted to RGB); used for the report's stills.
 
@@ -110,7 +114,7 @@ class VideoSource:
         only: Collection[int] | None = None,
         start: float | None = None,
         end: float | None = None,
-        seek_ts: int | None = None,
+        seek_ts: int | Sequence[int] | None = None,
         pixels: str = "rgb24",
         deblock: bool = True,
     ) -> None:
@@ -151,16 +155,31 @@ class VideoSource:
         self.start, self.end = start, end
         self._restarted = False
         self._reached_start = False
+        self._seek_tries = []
         self._peek()
         if start is not None:
             self._seek(start, seek_ts)
 
-    def _seek(self, start: float, seek_ts: int | None) -> None:
+    def _seek(self, start: float, seek_ts: int | Sequence[int] | None) -> None:
         """Position the demuxer before media time ``start`` (the first frame, decoded by
-        :meth:`_peek` for its rotation, is dropped)."""
-        self._first = None
+        :meth:`_peek` for its rotation, is dropped unless ``seek_ts`` is empty: decoding from
+        the top)."""
+        if seek_ts is not None and not isinstance(seek_ts, int):
+            tries = [int(x) for x in seek_ts]
+            if not tries:  # the segment's keyframe is the clip's first: decode on from the peek
+                self._seek_tries: list[int] = []
+                self._seek_checked = False
+                self._reached_start = False
+                return
+            self._seek_tries = tries[1:]
+            self._seek_to(start, tries[0])
+            return
+        self._seek_tries = []
         tb = self._stream.time_base or Fraction(1, 1000)
-        target = seek_ts if seek_ts is not None else int(np.floor((start - 1.0) / float(tb)))
+        self._seek_to(start, seek_ts if seek_ts is not None else int(np.floor((start - 1.0) / float(tb))))
+
+    def _seek_to(self, start: float, target: int) -> None:
+        self._first = None
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:  # no index to seek with: read from the beginning
@@ -266,6 +285,11 @@ class VideoSource:
                 t = float(fr.pts * tb)
                 if self.start is not None and not self._seek_checked:
                     self._seek_checked = True
+                    if t > self.start and not self._restarted and self._seek_tries:  # overshot: the next timestamp
+                        log.debug("seek to %.3f s landed at %.3f s; seeking to the next timestamp", self.start, t)
+                        self._seek_to(self.start, self._seek_tries.pop(0))
+                        yield from self._decode()
+                        return
                     if t > self.start and not self._restarted:  # the seek overshot: start again from the top
                         log.debug("seek to %.3f s landed at %.3f s; decoding from the start", self.start, t)
                         self._restart()
@@ -304,6 +328,12 @@ class VideoSource:
             else:
                 img = fr.to_ndarray(format="rgb24", threads=SCALER_THREADS)
             yield Frame(n, t, _upright(img, self.info.rotation))
+        if self.start is not None and not self._reached_start and not self._restarted and self._seek_tries:
+            # the seek landed past every decodable frame of the segment: the next timestamp
+            log.debug("nothing decoded from %.3f s after seeking; seeking to the next timestamp", self.start)
+            self._seek_to(self.start, self._seek_tries.pop(0))
+            yield from self._decode()
+            return
         if self.start is not None and not self._reached_start and not self._restarted:
             # the seek landed past every decodable frame of the segment (e.g. on a frame that is
             # not a keyframe, with no keyframe after it): decode from the top instead
