@@ -292,3 +292,45 @@ def test_a_closed_source_gives_its_decoder_memory_back(tmp_path) -> None:
             assert len(list(src)) == 15
     gc.collect()
     assert rss_mb() - before < 25, f"{rss_mb() - before:.0f} MB kept by 12 closed sources"
+
+
+def _count_raw(monkeypatch) -> list[int]:
+    """Count every frame the decoder puts out (including the ones decoded only as references)."""
+    count = [0]
+    orig = VideoSource._raw_frames
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        for fr in orig(self):
+            count[0] += 1
+            yield fr
+
+    monkeypatch.setattr(VideoSource, "_raw_frames", counted)
+    return count
+
+
+@pytest.mark.parametrize("first", [29, 36, 47])
+def test_a_segment_decodes_from_its_own_keyframe_not_the_one_before(gop_clip, monkeypatch, first) -> None:
+    """With B-frames a keyframe's decoding timestamp lies before its presentation timestamp;
+    seeking an MP4 by the decoding one lands a whole keyframe interval early (12 frames here).
+    The segment from frame ``first`` decodes the frames from its keyframe (24 or 36) on, plus the
+    first frame that every source reads for its rotation."""
+    index = stream_index(gop_clip)
+    key = max(k for k in index.keyframes if k <= first)
+    count = _count_raw(monkeypatch)
+    with VideoSource(gop_clip, start=index.times[first], end=index.times[first + 5],
+                     seek_ts=index.seek_point(first)) as src:
+        part = list(src)
+    assert [round(f.t, 3) for f in part] == [round(t, 3) for t in index.times[first:first + 5]]
+    # the peeked first frame + keyframe..first+5 (+ at most the decoder's reordering delay of 2)
+    assert count[0] <= 1 + (first + 5 - key) + 2, count[0]
+    assert count[0] < 1 + (first + 5 - (key - 12))
+
+
+def test_a_still_is_decoded_from_its_own_keyframe(gop_clip, monkeypatch) -> None:
+    from valgus.io.seek import iter_frames_at
+
+    index = stream_index(gop_clip)
+    count = _count_raw(monkeypatch)
+    got = dict(iter_frames_at(gop_clip, [index.times[40]]))
+    assert list(got) == [index.times[40]]
+    assert count[0] <= 1 + (40 - 36 + 1) + 2, count[0]  # the peek + frames 36..40 (+ reordering)
