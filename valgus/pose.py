@@ -403,6 +403,17 @@ class PeopleChecker:
         self._lock = threading.Lock()
         self._quiet = True
 
+    def warm(self) -> None:
+        """Make the landmarker now (e.g. in a thread of its own while the segments' models are
+        made, instead of in the first check, which every segment's first frame waits for)."""
+        with self._lock:
+            if self._landmarker is None:
+                try:
+                    with quiet_native_stderr():
+                        self._landmarker = self._make()
+                except Exception as exc:  # the first check makes it again and reports the error
+                    log.debug("people counter not made ahead: %s", exc)
+
     def __call__(self, mp_image: Any, t: float) -> Any:
         """The model's result for the frame ``mp_image`` (media time ``t``, for the log)."""
         with self._lock:

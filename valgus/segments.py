@@ -7,6 +7,7 @@ at a seam.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import queue
@@ -128,6 +129,70 @@ def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]
 
 _DONE = object()  # the end of a worker's results in its queue
 
+#: Frames a segment's decoder may run ahead of its pose model when a spare thread decodes for it
+#: (:class:`_Feed`): ~6 MB each at 1080x1920.
+_AHEAD = 3
+
+
+class _Feed:
+    """A segment's decoded frames, decoded by the thread that runs its pose model or, up to
+    :data:`_AHEAD` frames ahead of it, by the decoding helper of :func:`run_segments`. One
+    decoder, one lock, frames taken in decoding order whoever decoded them: the frames, and so the
+    results, are the same whichever thread decodes."""
+
+    def __init__(self, source: VideoSource, frames: int, space: threading.Condition) -> None:
+        self._it = iter(source)
+        self._lock = threading.Lock()
+        self._ahead: collections.deque[Any] = collections.deque()
+        self._space = space
+        self._done = False
+        self._error: BaseException | None = None
+        self.left = frames  # frames still to come (from the index: a guide for the helper)
+
+    def next(self) -> Any:
+        """The next frame (None at the end), in the caller's thread if none is decoded ahead."""
+        with self._lock:
+            if self._ahead:
+                frame = self._ahead.popleft()
+                with self._space:
+                    self._space.notify()
+            elif self._error is not None:
+                raise self._error
+            elif self._done:
+                return None
+            else:
+                frame = next(self._it, None)
+                self._done = frame is None
+        self.left -= 1
+        return frame
+
+    def close(self) -> None:
+        """No more decoding from this feed's source (before the source is closed)."""
+        with self._lock:
+            self._done = True
+            self._ahead.clear()
+
+    def help(self) -> bool:
+        """Decode one frame ahead if there is room and the owner is not decoding now; False when
+        there is nothing to do here."""
+        if self._done or len(self._ahead) >= _AHEAD or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._done or len(self._ahead) >= _AHEAD:
+                return False
+            try:
+                frame = next(self._it, None)
+            except BaseException as exc:  # raised in the owner's thread when it gets there
+                self._error, self._done = exc, True
+                return False
+            if frame is None:
+                self._done = True
+            else:
+                self._ahead.append(frame)
+            return True
+        finally:
+            self._lock.release()
+
 
 @dataclass
 class _WorkerRun:
@@ -151,7 +216,11 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     those before it are in), so subject selection runs over the whole clip as in one pass, and
     at most about ``threads + 1`` segments' results wait in memory whatever the clip's length.
     Every segment is decoded and analysed the same way whatever the number of threads, so the
-    result does not depend on it. ``people``: one people counter for every segment's estimator
+    result does not depend on it. One more thread decodes frames ahead for the running segment
+    with the most frames left (:class:`_Feed`): on two cores, two segments' pose models and their
+    decoding share the cores evenly and end together, and the last segment running gets a
+    second core for its decoding (before, the first segment had its own decoding thread and
+    ended ~4 s before the second on a 20-s phone clip, which then ran on one core). ``people``: one people counter for every segment's estimator
     (stateless, so its answers do not depend on which thread asks first). Returns the joined
     decoding statistics."""
     info = session.info
@@ -163,6 +232,10 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     turn = threading.Condition(lock)
     state = {"next": 0, "fed": 0}  # the next segment to start; segments fed to the session
     vc = config.video
+    src.prefetch = 0  # every segment's decoding is fed the same way (_Feed)
+    space = threading.Condition()  # a helper's frame taken, a feed opened or the work ended
+    feeds: dict[int, _Feed] = {}
+    ended = threading.Event()
 
     def estimator_for(i: int) -> PoseEstimator:
         seg = plan[i]
@@ -180,16 +253,20 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 src.end = seg.end  # the open source decodes the first segment
                 source = src
             else:
-                # decoded in this thread (no decoding thread per segment: threads started and
-                # ended by the dozen give glibc's allocator arenas that keep freed memory)
+                # decoded in this thread and the helper's (no decoding thread per segment:
+                # threads started and ended by the dozen give glibc's allocator arenas that
+                # keep freed memory)
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
                                      start=seg.start, end=seg.end, seek_ts=seg.seek_ts, prefetch=0)
             est = estimator_for(i)
-            it = iter(source)
+            feed = _Feed(source, seg.frames, space)
+            with space:
+                feeds[i] = feed
+                space.notify()
             while not stop.is_set():
                 t0 = time.perf_counter()
-                frame = next(it, None)
+                frame = feed.next()
                 t1 = time.perf_counter()
                 run.wait_s += t1 - t0
                 if frame is None:
@@ -204,6 +281,10 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             run.error = exc
             stop.set()
         finally:
+            with space:
+                feed_of = feeds.pop(i, None)
+            if feed_of is not None:
+                feed_of.close()  # waits for a frame the helper is decoding from its source
             try:
                 if est is not None:
                     est.close()  # type: ignore[attr-defined]
@@ -224,9 +305,22 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 state["next"] += 1
             run_one(i)
 
+    def decode_ahead() -> None:
+        while not stop.is_set() and not ended.is_set():
+            with space:
+                running = sorted(feeds.values(), key=lambda f: -f.left)
+            if not any(f.help() for f in running):
+                with space:
+                    space.wait(0.05)
+
     workers = [threading.Thread(target=work, name=f"valgus-pose-{g}", daemon=True) for g in range(threads)]
-    for th in workers:
+    helper = threading.Thread(target=decode_ahead, name="valgus-decode-ahead", daemon=True)
+    for th in [*workers, helper]:
         th.start()
+    if people is not None and hasattr(people, "warm"):
+        # the people counter's model is made while the segments' are (every segment checks its
+        # first frame: made by the first check, it held both threads for ~0.35 s)
+        threading.Thread(target=people.warm, name="valgus-people-warm", daemon=True).start()
     offset = 0
     last_t = -float("inf")
     try:
@@ -261,6 +355,10 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
             turn.notify_all()
         for th in workers:
             th.join()
+        ended.set()
+        with space:
+            space.notify_all()
+        helper.join()
     for run in runs:
         if run.error is not None:
             raise run.error

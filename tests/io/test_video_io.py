@@ -310,3 +310,24 @@ def test_decoder_threads_one_up_to_1080p_else_ffmpegs_choice(make_video, monkeyp
         assert src._stream.codec_context.thread_count != 1
     with VideoSource(path, threads=3) as src:  # explicit
         assert src._stream.codec_context.thread_count == 3
+
+
+@pytest.mark.parametrize("rot", [0, 90, 180, 270])
+def test_upright_of_a_padded_picture_is_numpys_turn_made_contiguous(rot) -> None:
+    """FFmpeg's padded rows (a 3240-byte RGB row in a 3264-byte stride, as for 1080-wide phone
+    clips, scaled down here): the row-by-row copy and OpenCV's turn give NumPy's pixels exactly."""
+    from valgus.io.container import _upright, contiguous
+
+    rng = np.random.default_rng(rot)
+    padded = rng.integers(0, 256, size=(37, 1088 // 8 * 3 + 8), dtype=np.uint8)  # rows of 408 + 8 bytes
+    view = padded[:, :408].reshape(37, 136, 3)  # a (37, 136, 3) picture with a 416-byte stride
+    assert not view.flags.c_contiguous
+    expected = np.ascontiguousarray(np.rot90(view, k=-(rot // 90)))
+    got = _upright(view, rot)
+    assert got.flags.c_contiguous and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    flat = contiguous(view)
+    assert flat.flags.c_contiguous
+    np.testing.assert_array_equal(flat, view)
+    gray = padded[:, :400]  # a 2-D view: NumPy's own copy
+    np.testing.assert_array_equal(contiguous(gray), gray)

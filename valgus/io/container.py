@@ -135,18 +135,38 @@ def _info(container: "av.container.InputContainer", path: Path) -> VideoInfo:
     )
 
 
+def contiguous(img: np.ndarray) -> np.ndarray:
+    """``img`` as a C-contiguous array (itself when it is one).
+
+    A picture whose rows are padded (FFmpeg aligns each row: a 1080-wide RGB row of 3240 bytes
+    sits in a 3264-byte stride) is copied row by row: NumPy copies such a ``(H, W, 3)`` view
+    pixel by pixel, 5-9 ms for a 1080x1920 frame, against ~1 ms row by row (the same bytes)."""
+    if img.flags.c_contiguous:
+        return img
+    if img.ndim == 3 and img.strides[1:] == (img.shape[2] * img.itemsize, img.itemsize):
+        h, w, c = img.shape
+        rows = np.lib.stride_tricks.as_strided(img, shape=(h, w * c), strides=(img.strides[0], img.itemsize))
+        return np.ascontiguousarray(rows).reshape(h, w, c)
+    return np.ascontiguousarray(img)
+
+
 def _upright(img: np.ndarray, rot: int) -> np.ndarray:
     """Turn ``img`` upright; the result is always C-contiguous.
 
     FFmpeg pads each picture row to an aligned stride, so ``to_ndarray`` returns a strided view
     whenever ``3 * width`` is not a multiple of the alignment (1080-wide phone clips: rows of 3240
     bytes in a 3264-byte stride). ``mediapipe.Image`` ignores numpy strides and reads such a view
-    as a sheared, unrecognisable picture, so the copy here is required, not cosmetic.
+    as a sheared, unrecognisable picture, so the copy here is required, not cosmetic. A turn is
+    OpenCV's (``cv2.rotate`` reads the padded rows as they are): ~5 ms for a 1080x1920 frame,
+    against ~23 ms for NumPy's ``rot90`` made contiguous.
     """
     if rot == 0:
-        return img if img.flags.c_contiguous else np.ascontiguousarray(img)
-    # rot is the clockwise rotation needed; np.rot90 turns counter-clockwise for k > 0
-    return np.ascontiguousarray(np.rot90(img, k=-(rot // 90)))
+        return contiguous(img)
+    import cv2  # only for clips that carry a rotation
+
+    # rot is the clockwise rotation needed
+    code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rot % 360]
+    return cv2.rotate(img, code)
 
 
 def _upright_i420(yuv: np.ndarray, w: int, h: int, rot: int) -> np.ndarray:

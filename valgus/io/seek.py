@@ -52,7 +52,7 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
     return dict(iter_frames_at(path, times))
 
 
-def iter_frames_at(path: str | Path, times: Iterable[float]) -> Iterator[tuple[float, np.ndarray]]:
+def iter_frames_at(path: str | Path, times: Iterable[float], *, deblock: bool = True) -> Iterator[tuple[float, np.ndarray]]:
     """``(t, frame)`` for each media time in ``times`` that has a frame, in time order, as
     upright RGB arrays, one at a time (a caller that reduces each frame, e.g. to a still, holds
     one full frame at most).
@@ -61,14 +61,15 @@ def iter_frames_at(path: str | Path, times: Iterable[float]) -> Iterator[tuple[f
     jumps to the last keyframe before it, unless decoding on from where it is would get there
     sooner, so this never decodes more than reading from the start would. A time with no frame
     within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
-    (e.g. a stream with broken timestamps).
+    (e.g. a stream with broken timestamps). ``deblock=False`` skips the decoder's deblocking
+    filter (:class:`VideoSource`): for pictures scaled down for a person to look at.
     """
     targets = sorted({float(t) for t in times})
     if not targets:
         return
     from valgus.io.video import VideoSource  # the source module imports this one
 
-    with VideoSource(path, prefetch=0) as src:
+    with VideoSource(path, prefetch=0, deblock=deblock) as src:
         container, stream = src._container, src._stream
         tb = stream.time_base or Fraction(1, 1000)
         half = 0.5 / src.info.fps
