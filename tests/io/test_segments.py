@@ -299,8 +299,8 @@ def _count_raw(monkeypatch) -> list[int]:
     count = [0]
     orig = VideoSource._raw_frames
 
-    def counted(self):  # type: ignore[no-untyped-def]
-        for fr in orig(self):
+    def counted(self, *a):  # type: ignore[no-untyped-def]
+        for fr in orig(self, *a):
             count[0] += 1
             yield fr
 
@@ -334,3 +334,24 @@ def test_a_still_is_decoded_from_its_own_keyframe(gop_clip, monkeypatch) -> None
     got = dict(iter_frames_at(gop_clip, [index.times[40]]))
     assert list(got) == [index.times[40]]
     assert count[0] <= 1 + (40 - 36 + 1) + 2, count[0]  # the peek + frames 36..40 (+ reordering)
+    with VideoSource(gop_clip) as src:
+        whole = [f.image for f in src]
+    np.testing.assert_array_equal(got[index.times[40]], whole[40])  # the same picture
+
+
+def test_stills_skip_the_frames_no_later_frame_needs(gop_clip, monkeypatch) -> None:
+    """Decoding up to a still, the non-reference frames (B-frames here) before it are skipped,
+    and every asked frame, B-frame or not, is still the very picture one pass decodes."""
+    from valgus.io.seek import iter_frames_at
+
+    index = stream_index(gop_clip)
+    with VideoSource(gop_clip) as src:
+        whole = [f.image for f in src]
+    asked = [index.times[i] for i in (10, 21, 22, 23, 35)]
+    count = _count_raw(monkeypatch)
+    got = dict(iter_frames_at(gop_clip, asked))
+    assert sorted(got) == asked
+    for i, t in zip((10, 21, 22, 23, 35), asked):
+        np.testing.assert_array_equal(got[t], whole[i])
+    # one pass would decode 36 frames to reach frame 35 (+ the peek); two of every three are B-frames
+    assert count[0] < 30, count[0]

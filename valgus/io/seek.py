@@ -61,7 +61,9 @@ def iter_frames_at(path: str | Path, times: Iterable[float], *, deblock: bool = 
     jumps to the last keyframe before it, unless decoding on from where it is would get there
     sooner, so this never decodes more than reading from the start would. A time with no frame
     within half a frame period is left out, so a caller can fall back to :class:`VideoSource`
-    (e.g. a stream with broken timestamps). ``deblock=False`` skips the decoder's deblocking
+    (e.g. a stream with broken timestamps). On the way, the decoder skips the frames that are
+    neither asked for nor a reference for later frames (bit for bit the same pictures: a
+    non-reference frame is never used to decode another). ``deblock=False`` skips the decoder's deblocking
     filter (:class:`VideoSource`): for pictures scaled down for a person to look at.
     """
     targets = sorted({float(t) for t in times})
@@ -75,6 +77,11 @@ def iter_frames_at(path: str | Path, times: Iterable[float], *, deblock: bool = 
         half = 0.5 / src.info.fps
         keyframes = _keyframes(container, stream)
         keys = [k for k, _ in keyframes]
+
+        def wanted(pt: float) -> bool:
+            j = bisect.bisect_left(targets, pt - half)
+            return j < len(targets) and targets[j] <= pt + half
+
         frames: Iterator[Any] | None = None
         cur = -np.inf  # media time of the last frame decoded
         for t in targets:
@@ -88,7 +95,7 @@ def iter_frames_at(path: str | Path, times: Iterable[float], *, deblock: bool = 
                     except av.error.FFmpegError as exc:
                         log.debug("%s: cannot seek to %.3f s (%s)", src.path, t, exc)
                         continue
-                    raw = src._raw_frames()
+                    raw = src._raw_frames(wanted)
                     first = next(raw, None)
                     if first is not None and first.pts is not None and float(first.pts * tb) <= t + half:
                         frames = chain([first], raw)  # the seek reached back to t
