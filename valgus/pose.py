@@ -320,6 +320,38 @@ _ARENAS_LIMITED = False
 
 #: longest side of the picture the people counter sees (:class:`MediaPipePose`)
 COUNT_MAX_SIDE = 960
+#: the subject's box in the people counter's picture: padded by this fraction of its larger side
+MASK_PAD = 0.15
+#: and filled with this grey
+MASK_GREY = 127
+
+
+def _normalised_xy(result: Any) -> np.ndarray | None:
+    """The first person's landmarks in a MediaPipe result, normalised (x, y); None if nobody."""
+    people = getattr(result, "pose_landmarks", None) or []
+    if not people or len(people[0]) != N_LANDMARKS:
+        return None
+    return np.array([[lm.x, lm.y] for lm in people[0]], dtype=np.float64)
+
+
+def subject_mask_box(norm_xy: np.ndarray | None, width: int, height: int,
+                     pad: float = MASK_PAD) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` in pixels of a ``width`` x ``height`` picture covering the landmarks
+    ``norm_xy`` (normalised x, y: all 33, hands and feet included), padded by ``pad`` of the
+    box's larger side and clamped to the picture; None when there are none or the box would
+    cover nearly all of the picture (nothing left to look at: the counter then sees it whole)."""
+    if norm_xy is None:
+        return None
+    p = norm_xy[np.isfinite(norm_xy).all(axis=1)] * np.array([width, height], dtype=np.float64)
+    if p.size == 0:
+        return None
+    (ax, ay), (bx, by) = p.min(axis=0), p.max(axis=0)
+    m = pad * max(bx - ax, by - ay)
+    x0, y0 = int(max(0.0, np.floor(ax - m))), int(max(0.0, np.floor(ay - m)))
+    x1, y1 = int(min(float(width), np.ceil(bx + m))), int(min(float(height), np.ceil(by + m)))
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) > 0.9 * width * height:
+        return None
+    return x0, y0, x1, y1
 
 
 def limit_malloc_arenas(n: int = 2) -> None:
@@ -511,6 +543,9 @@ class MediaPipePose:
         self._prev_t: float | None = self._schedule.prev_t
         self._first = True
         self._last_ms = -1
+        #: the one-person model's landmarks on the frame before (normalised x, y), masked out of
+        #: the people counter's picture; None when nobody was found there
+        self._last_norm: np.ndarray | None = None
         #: silence native stderr for the landmarker in use until it has found a person
         self._quiet = True
         #: media time at which a second person was first seen (the multi-person model ran from then on)
@@ -569,22 +604,33 @@ class MediaPipePose:
             # pixel): the detector sees 224x224 anyway, and a full 1080x1920 input held ~35 MB
             # more in the counting model
             k = max(1, math.ceil(max(image.shape[:2]) / COUNT_MAX_SIDE))
-            small = image if k == 1 else np.ascontiguousarray(image[::k, ::k])
+            small = np.array(image[::k, ::k]) if k > 1 or self._last_norm is not None else image
+            box = subject_mask_box(self._last_norm, small.shape[1], small.shape[0])
+            if box is not None:
+                # the subject found in the frame before is covered: anyone the counter still
+                # finds is somebody else, and with nobody else it runs only its person detector
+                # (~17 ms) instead of the detector and the landmark model (~38 ms)
+                x0, y0, x1, y1 = box
+                small[y0:y1, x0:x1] = MASK_GREY
             checked = self._people(self._api.Image(image_format=self._api.ImageFormat.SRGB, data=small), t)
-            if len(getattr(checked, "pose_landmarks", None) or []) > 1:
+            found = len(getattr(checked, "pose_landmarks", None) or [])
+            if found > (0 if box is not None else 1):
                 # From now on the multi-person model's results are used, while people are seen;
-                # this frame's are the check's (the same model, run on this frame alone).
+                # without a mask this frame's are the check's (the same model, run on this frame
+                # alone); with one, the multi-person model's first frame (a fresh detection).
                 log.debug("a second person at t=%.2f s: following with the multi-person model", t)
                 self._hand_over(self.num_poses, t)
                 if self.several_people_from is None:
                     self.several_people_from = t
                 self._several_last_t = t
-                return FramePoses(index=index, t=t, people=people_from_result(checked, w, h, mirrored=self.mirrored))
+                if box is None:
+                    return FramePoses(index=index, t=t, people=people_from_result(checked, w, h, mirrored=self.mirrored))
         # The native side logs once when a landmarker first runs, and once when it first finds a person.
         with quiet_native_stderr() if self._quiet else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(mp_image, ms)
         if getattr(result, "pose_landmarks", None):
             self._quiet = False
+        self._last_norm = _normalised_xy(result) if not self._multi else None
         if self._multi and self._adaptive:
             if len(getattr(result, "pose_landmarks", None) or []) > 1:
                 self._several_last_t = t

@@ -219,7 +219,23 @@ class _FakeLandmarker:
         return self.result
 
     def detect(self, image) -> FakeResult:  # IMAGE mode (the people counter): no timestamp
-        return self.detect_for_video(image, -1)
+        """The result, less anyone whose first landmark falls on the grey box the estimator
+        paints over the subject it follows (as the real counter would not see them)."""
+        from valgus.pose import MASK_GREY
+
+        result = self.detect_for_video(image, -1)
+        data = getattr(image, "data", None)
+        if data is None:
+            return result
+        h, w = data.shape[:2]
+        seen = FakeResult()
+        for i, lms in enumerate(result.pose_landmarks):
+            x, y = min(w - 1, int(lms[0].x * w)), min(h - 1, int(lms[0].y * h))
+            if not (data[y, x] == MASK_GREY).all():
+                seen.pose_landmarks.append(lms)
+                if i < len(result.pose_world_landmarks):
+                    seen.pose_world_landmarks.append(result.pose_world_landmarks[i])
+        return seen
 
     def close(self) -> None:
         self.closed = True
@@ -301,9 +317,18 @@ def _check_ms(est) -> list[int]:
     return [round(t * 1000) for t in est._people.times]
 
 
+def _spread(centre: float, half: float) -> np.ndarray:
+    """Landmarks filling a square of side ``2 * half`` around ``centre`` (normalised), the first
+    one at the centre."""
+    xy = np.stack([np.linspace(centre - half, centre + half, N_LANDMARKS)] * 2, axis=1)
+    xy[:, 1] = xy[::-1, 1]
+    xy[0] = centre
+    return xy
+
+
 def _one_and_two():
-    one = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)))
-    two = fake_result(fake_person(np.full((N_LANDMARKS, 2), 0.4)), fake_person(np.full((N_LANDMARKS, 2), 0.8)))
+    one = fake_result(fake_person(_spread(0.4, 0.1)))
+    two = fake_result(fake_person(_spread(0.4, 0.1)), fake_person(_spread(0.8, 0.05)))
     return one, two
 
 
@@ -326,13 +351,13 @@ def test_people_check_is_dense_in_the_first_second_then_periodic_and_hands_over(
     assert all(499 <= b - a <= 534 for a, b in zip(later, later[1:]))
     t_switch = later[3] / 1000.0
     assert est.multi_person and est.several_people_from == pytest.approx(t_switch, abs=1e-3)
-    # the one-person model's results up to the hand-over (the check's own on its frame), then
-    # a fresh multi-person landmarker's on every later frame
+    # the one-person model's results up to the hand-over, then a fresh multi-person
+    # landmarker's from the hand-over frame on (the counter saw the subject masked out there)
     k = round(t_switch * 30)
     assert counts[:k] == [1] * k and counts[k:] == [2] * (120 - k)
     assert len(single.calls) == k and single.closed
     ((n, multi_lm),) = est.made
-    assert n == 2 and len(multi_lm.calls) == 120 - k - 1
+    assert n == 2 and len(multi_lm.calls) == 120 - k
     assert est.handovers == [(pytest.approx(t_switch, abs=1e-3), "multi")]
     for lm in (single, multi_lm):  # strictly increasing milliseconds for each landmarker
         ms = [m for _, m in lm.calls]
@@ -348,13 +373,13 @@ def test_multi_person_model_hands_back_once_nobody_else_is_seen_for_people_rever
     img = np.zeros((36, 64, 3), np.uint8)
     counts = [len(est(img, i / 30.0, i).people) for i in range(300)]  # 10 s at 30 fps
     k = 30  # the 1 s check
-    assert counts[:k] == [1] * k and counts[k:k + 7] == [2] * 7
-    last_two = (k + 6) / 30.0
-    back = next(i for i in range(k + 7, 300) if i / 30.0 - last_two >= 3.0 - 1e-9)
+    assert counts[:k] == [1] * k and counts[k:k + 6] == [2] * 6
+    last_two = (k + 5) / 30.0
+    back = next(i for i in range(k + 6, 300) if i / 30.0 - last_two >= 3.0 - 1e-9)
     kinds = [kind for _, kind in est.handovers]
     assert kinds == ["multi", "single"]
     assert est.handovers[1][0] == pytest.approx(back / 30.0)
-    assert counts[k + 7:] == [1] * (300 - k - 7)
+    assert counts[k + 6:] == [1] * (300 - k - 6)
     assert not est.multi_person and est.several_people_from == pytest.approx(1.0)
     # the checks resume on the grid after the hand-back (every second), with the same counter
     after = [m / 1000.0 for m in _check_ms(est) if m / 1000.0 > back / 30.0]
@@ -510,3 +535,40 @@ def test_people_are_counted_on_a_reduced_picture_and_reported_in_original_pixels
     (sent, _), = checker.calls
     assert sent.data.shape == (960, 540, 3) and sent.data.flags.c_contiguous  # every 2nd pixel
     assert len(poses.people) == 2 and poses.people[1].xy[0] == pytest.approx([0.8 * 1080, 0.8 * 1920])
+
+
+def test_subject_mask_box_covers_the_landmarks_padded_and_clamped() -> None:
+    from valgus.pose import subject_mask_box
+
+    xy = np.array([[0.3, 0.2], [0.5, 0.8], [0.4, 0.5], [np.nan, np.nan]])
+    # 100 x 200 px: landmarks span x 30-50, y 40-160; the larger side (120) pads by 0.15 * 120 = 18
+    assert subject_mask_box(xy, 100, 200) == (12, 22, 68, 178)
+    # x 0-20, y 0-20: padded by 3, clamped at 0
+    assert subject_mask_box(np.array([[0.0, 0.0], [0.2, 0.1]]), 100, 200) == (0, 0, 23, 23)
+    assert subject_mask_box(None, 100, 200) is None
+    assert subject_mask_box(np.full((3, 2), np.nan), 100, 200) is None
+    assert subject_mask_box(np.array([[0.02, 0.02], [0.98, 0.98]]), 100, 200) is None  # nothing left to see
+
+
+def test_people_check_masks_the_subject_and_a_bystander_beside_it_still_hands_over() -> None:
+    """After the first frame the counter sees the subject (from the frame before) painted grey:
+    with nobody else it finds no one and the one-person model stays; a bystander outside the
+    box is found and the multi-person model takes over."""
+    from valgus.pose import MASK_GREY
+
+    one, two = _one_and_two()
+    alone = _FakeLandmarker(one)
+    est = _fake_estimator(one, checker=alone, multi=two)
+    img = np.zeros((36, 64, 3), np.uint8)
+    for i in range(40):
+        est(img, i / 30.0, i)
+    sent = [im.data for im, _ in alone.calls]
+    assert not (sent[0] == MASK_GREY).any()  # the first frame: nobody known yet, nothing masked
+    assert all((s[int(0.4 * 36), int(0.4 * 64)] == MASK_GREY).all() for s in sent[1:])
+    assert not any((s[int(0.8 * 36), int(0.8 * 64)] == MASK_GREY).any() for s in sent[1:])
+    assert not est.multi_person and est.made == []
+    assert img.max() == 0  # the caller's frame is never painted
+    seen = _FakeLandmarker(two)
+    est2 = _fake_estimator(one, checker=seen, multi=two)
+    counts = [len(est2(img, i / 30.0, i).people) for i in range(10)]
+    assert est2.multi_person and counts[0] == 2  # the first check, unmasked, saw both
