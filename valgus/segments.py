@@ -129,9 +129,9 @@ def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]
 
 _DONE = object()  # the end of a worker's results in its queue
 
-#: Frames a segment's decoder may run ahead of its pose model when a spare thread decodes for it
+#: Frames a segment's decoder may run ahead of its pose model when the spare thread decodes for it
 #: (:class:`_Feed`): ~6 MB each at 1080x1920.
-_AHEAD = 3
+_AHEAD = 1
 
 
 class _Feed:
