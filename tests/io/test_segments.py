@@ -355,3 +355,42 @@ def test_stills_skip_the_frames_no_later_frame_needs(gop_clip, monkeypatch) -> N
         np.testing.assert_array_equal(got[t], whole[i])
     # one pass would decode 36 frames to reach frame 35 (+ the peek); two of every three are B-frames
     assert count[0] < 30, count[0]
+
+
+def test_decoding_helper_hands_frames_over_in_order_and_its_errors_to_the_owner() -> None:
+    """valgus.segments._Feed: frames decoded ahead by the helper and by the owner come out in
+    decoding order; an error met by the helper is raised in the owner's thread, when it gets
+    there; a closed feed decodes nothing more."""
+    import threading
+
+    from valgus.segments import _AHEAD, _Feed
+
+    def frames(n: int, fail_at: int | None = None):
+        for i in range(n):
+            if i == fail_at:
+                raise ValueError(f"damaged at {i}")
+            yield i
+
+    space = threading.Condition()
+    feed = _Feed(frames(10), 10, space)  # type: ignore[arg-type]
+    got = []
+    for k in range(10):
+        if k % 3 == 0:
+            while feed.help():  # the helper runs ahead while it may
+                pass
+        got.append(feed.next())
+    assert got == list(range(10)) and feed.next() is None and feed.next() is None
+    assert _AHEAD >= 1
+
+    bad = _Feed(frames(10, fail_at=2), 10, space)  # type: ignore[arg-type]
+    assert bad.next() == 0
+    while bad.help():
+        pass
+    assert bad.next() == 1  # the frame decoded ahead before the error
+    assert not bad.help()  # the helper meets the error: kept for the owner
+    with pytest.raises(ValueError, match="damaged at 2"):
+        bad.next()
+
+    closed = _Feed(frames(10), 10, space)  # type: ignore[arg-type]
+    closed.close()
+    assert not closed.help() and closed.next() is None
