@@ -493,7 +493,8 @@ class MediaPipePose:
         people: the people counter to use (one shared by a clip's segments); None = its own.
 
     The counting landmarker is created when the first check is due, in the thread that runs the
-    estimator (a segment's thread), not when the estimator is made.
+    estimator, not when the estimator is made (a shared counter can be made ahead:
+    :meth:`PeopleChecker.warm`).
     """
 
     def __init__(
