@@ -170,6 +170,28 @@ def test_leg_still_writes_each_label_under_its_own_foot() -> None:
     assert abs(still.shape[1] / still.shape[0] - 0.8) < 0.02  # the grid's aspect
 
 
+def test_leg_still_keeps_each_knee_label_whole() -> None:
+    """A knee label is drawn right of its knee: the crop widens to hold it, so the last column of
+    the still is not the label's colour (a label cut at the edge would be)."""
+    from conftest import frontal_xy
+    from valgus.present.annotate import KneeMark
+    from valgus.present.stills import leg_box, leg_still
+
+    img = np.zeros((960, 1280, 3), dtype=np.uint8)  # wide: room right of the legs
+    # a wide stance (the crop is as wide as the legs), the left knee out past its foot: the
+    # right-most point of the legs, with its label to the right of it
+    xy = frontal_xy(cx=640, hip_y=400, hip_half=200, thigh=120, shank=120, trunk_height=240)
+    xy[LM.LEFT_KNEE, 0] += 80
+    knees = {"left": KneeMark("none", "L -56"), "right": KneeMark("none", "R +28")}
+    x0, y0, x1, y1 = leg_box(xy, img.shape[:2])
+    plain = leg_still(img, xy, {})
+    labelled = leg_still(img, xy, knees)
+    assert labelled.shape[1] / labelled.shape[0] > plain.shape[1] / plain.shape[0]  # widened
+    green = (labelled[..., 1] > 150) & (labelled[..., 0] < 100)
+    cols = np.flatnonzero(green.any(axis=0))
+    assert cols.size and cols.max() < labelled.shape[1] - 2  # the label ends inside the still
+
+
 # --------------------------------------------------------------------------------------------
 # the page (no browser)
 # --------------------------------------------------------------------------------------------
