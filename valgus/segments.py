@@ -220,9 +220,9 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     with the most frames left (:class:`_Feed`): on two cores, two segments' pose models and their
     decoding share the cores evenly and end together, and the last segment running gets a
     second core for its decoding (before, the first segment had its own decoding thread and
-    ended ~4 s before the second on a 20-s phone clip, which then ran on one core). ``people``: one people counter for every segment's estimator
-    (stateless, so its answers do not depend on which thread asks first). Returns the joined
-    decoding statistics."""
+    ended ~4 s before the second on a 20-s phone clip, which then ran on one core).
+    ``people``: one people counter for every segment's estimator (stateless, so its answers do
+    not depend on which thread asks first). Returns the joined decoding statistics."""
     info = session.info
     size = (info.width, info.height)
     threads = max(1, min(threads, len(plan)))
