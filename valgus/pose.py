@@ -625,7 +625,8 @@ class MediaPipePose:
                     self.several_people_from = t
                 self._several_last_t = t
                 if box is None:
-                    return FramePoses(index=index, t=t, people=people_from_result(checked, w, h, mirrored=self.mirrored))
+                    people = people_from_result(checked, w, h, mirrored=self.mirrored)
+                    return FramePoses(index=index, t=t, people=people)
         # The native side logs once when a landmarker first runs, and once when it first finds a person.
         with quiet_native_stderr() if self._quiet else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(mp_image, ms)

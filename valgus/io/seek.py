@@ -52,7 +52,8 @@ def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.n
     return dict(iter_frames_at(path, times))
 
 
-def iter_frames_at(path: str | Path, times: Iterable[float], *, deblock: bool = True) -> Iterator[tuple[float, np.ndarray]]:
+def iter_frames_at(path: str | Path, times: Iterable[float], *,
+                   deblock: bool = True) -> Iterator[tuple[float, np.ndarray]]:
     """``(t, frame)`` for each media time in ``times`` that has a frame, in time order, as
     upright RGB arrays, one at a time (a caller that reduces each frame, e.g. to a still, holds
     one full frame at most).
