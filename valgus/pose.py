@@ -544,9 +544,9 @@ class MediaPipePose:
         self._prev_t: float | None = self._schedule.prev_t
         self._first = True
         self._last_ms = -1
-        #: the one-person model's landmarks on the frame before (normalised x, y), masked out of
-        #: the people counter's picture; None when nobody was found there
-        self._last_norm: np.ndarray | None = None
+        #: the one-person model's result on the frame before (its subject is masked out of the
+        #: people counter's picture; read only when a check is due); None in multi-person mode
+        self._last_result: Any = None
         #: silence native stderr for the landmarker in use until it has found a person
         self._quiet = True
         #: media time at which a second person was first seen (the multi-person model ran from then on)
@@ -605,8 +605,9 @@ class MediaPipePose:
             # pixel): the detector sees 224x224 anyway, and a full 1080x1920 input held ~35 MB
             # more in the counting model
             k = max(1, math.ceil(max(image.shape[:2]) / COUNT_MAX_SIDE))
-            small = np.array(image[::k, ::k]) if k > 1 or self._last_norm is not None else image
-            box = subject_mask_box(self._last_norm, small.shape[1], small.shape[0])
+            last = _normalised_xy(self._last_result)
+            small = np.array(image[::k, ::k]) if k > 1 or last is not None else image
+            box = subject_mask_box(last, small.shape[1], small.shape[0])
             if box is not None:
                 # the subject found in the frame before is covered: anyone the counter still
                 # finds is somebody else, and with nobody else it runs only its person detector
@@ -632,7 +633,7 @@ class MediaPipePose:
             result = self._landmarker.detect_for_video(mp_image, ms)
         if getattr(result, "pose_landmarks", None):
             self._quiet = False
-        self._last_norm = _normalised_xy(result) if not self._multi else None
+        self._last_result = result if not self._multi else None
         if self._multi and self._adaptive:
             if len(getattr(result, "pose_landmarks", None) or []) > 1:
                 self._several_last_t = t
