@@ -49,10 +49,22 @@ class Annotator:
         cv2.putText(image, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), th + 2, cv2.LINE_AA)
         cv2.putText(image, line, org, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, colour, th, cv2.LINE_AA)
 
+    def _scale(self, shape: tuple[int, ...]) -> tuple[float, int]:
+        """Text scale and line thickness for a picture of ``shape``."""
+        s = max(1.0, max(shape[0], shape[1]) / 900.0)
+        return s, max(1, int(round(self.thickness * s)))
+
+    def knee_label_right(self, shape: tuple[int, ...], knee: np.ndarray, label: str) -> int:
+        """The column where :meth:`annotate` ends ``label`` (outline included), drawn beside a
+        knee at ``knee`` (x, y) on a picture of ``shape``: a crop must reach it to show it whole."""
+        s, th = self._scale(shape)
+        (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s, th + 2)
+        x, _ = self._pt(knee, shape[1])
+        return int(x + 8 * s) + tw + th + 2
+
     def annotate(self, image: np.ndarray, xy: np.ndarray, knees: dict[str, KneeMark], lines: list[str]) -> np.ndarray:
         h, w = image.shape[:2]
-        s = max(1.0, max(h, w) / 900.0)
-        th = max(1, int(round(self.thickness * s)))
+        s, th = self._scale(image.shape)
         for a, b in SKELETON_EDGES:
             pa, pb = xy[a], xy[b]
             if np.isfinite(pa).all() and np.isfinite(pb).all():

@@ -185,14 +185,10 @@ def leg_still(image: np.ndarray, xy: np.ndarray, knees: dict[str, KneeMark]) -> 
     h, w = img.shape[:2]
     x0, y0, x1, y1 = leg_box(xy, (h, w))
     # widen the crop to the knees' labels (drawn right of each knee), so that none is cut off
-    sa = max(1.0, max(h, w) / 900.0)
-    tha = max(1, int(round(ann.thickness * sa)))
     for side, knee in (("left", LM.LEFT_KNEE), ("right", LM.RIGHT_KNEE)):
         mark = knees.get(side)
-        if mark is None or not mark.label or not np.isfinite(xy[knee]).all():
-            continue
-        (tw, _), _ = cv2.getTextSize(mark.label, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * sa, tha + 2)
-        x1 = max(x1, min(w, int(xy[knee][0] + 8 * sa + tw + 2 * tha + 4)))
+        if mark is not None and mark.label and np.isfinite(xy[knee]).all():
+            x1 = max(x1, min(w, ann.knee_label_right(img.shape, xy[knee], mark.label) + 4))
     s = max(1.0, (y1 - y0) / 500.0)  # text size for the crop, not the whole frame
     thick = max(1, int(round(1.5 * s)))
     for side in SIDES:
