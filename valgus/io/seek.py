@@ -26,25 +26,6 @@ except ImportError as exc:  # pragma: no cover
 from valgus.io.container import _open_container, _upright
 
 
-def _keyframes(container: "av.container.InputContainer", stream: Any) -> list[tuple[float, tuple[int, ...]]]:
-    """``(media time, timestamps to seek to)`` of the stream's keyframes, from its packets
-    (demuxing only, no decoding), in time order. The timestamps are tried in turn: the keyframe's
-    exact presentation timestamp, then its decoding timestamp (see :meth:`StreamIndex.seek_point`;
-    a timestamp computed back from the media time can round one tick below the keyframe's, and
-    the demuxer then lands a whole keyframe interval early: a phone clip's still decoded 52 frames
-    instead of 23)."""
-    tb = stream.time_base or Fraction(1, 1000)
-    out = []
-    try:
-        for packet in container.demux(stream):
-            if packet.is_keyframe and packet.pts is not None:
-                dts = int(packet.dts) if packet.dts is not None else int(packet.pts)
-                out.append((float(packet.pts * tb), tuple(dict.fromkeys((int(packet.pts), dts)))))
-    except av.error.FFmpegError as exc:
-        log.debug("keyframe scan stopped: %s", exc)
-    return sorted(out)
-
-
 def read_frames_at(path: str | Path, times: Iterable[float]) -> dict[float, np.ndarray]:
     """The frames shown at media times ``times`` (seconds, the ``t`` of :class:`Frame` and
     ``time_s`` of frames.csv), as upright RGB arrays, without decoding the whole clip
@@ -72,12 +53,12 @@ def iter_frames_at(path: str | Path, times: Iterable[float], *,
         return
     from valgus.io.video import VideoSource  # the source module imports this one
 
+    index = stream_index(path)  # where each keyframe is and the timestamps to seek to it
     with VideoSource(path, prefetch=0, deblock=deblock) as src:
         container, stream = src._container, src._stream
         tb = stream.time_base or Fraction(1, 1000)
         half = 0.5 / src.info.fps
-        keyframes = _keyframes(container, stream)
-        keys = [k for k, _ in keyframes]
+        keys = [index.times[k] for k in index.keyframes]
 
         def wanted(pt: float) -> bool:
             j = bisect.bisect_left(targets, pt - half)
@@ -90,7 +71,8 @@ def iter_frames_at(path: str | Path, times: Iterable[float], *,
             key_t = keys[k] if k >= 0 else -np.inf
             if frames is None or key_t > cur + half or t < cur - half:
                 frames = None
-                for ts in keyframes[k][1] if k >= 0 else (0,):
+                # the keyframe's timestamps in turn (StreamIndex.seek_point); the top for none
+                for ts in (index.seek_point(index.keyframes[k]) if k >= 0 else None) or (0,):
                     try:
                         container.seek(ts, stream=stream, backward=True, any_frame=False)
                     except av.error.FFmpegError as exc:
