@@ -296,14 +296,7 @@ class VideoSource:
                 t = float(fr.pts * tb)
                 if self.start is not None and not self._seek_checked:
                     self._seek_checked = True
-                    if t > self.start and not self._restarted and self._seek_tries:  # overshot: the next timestamp
-                        log.debug("seek to %.3f s landed at %.3f s; seeking to the next timestamp", self.start, t)
-                        self._seek_to(self.start, self._seek_tries.pop(0))
-                        yield from self._decode()
-                        return
-                    if t > self.start and not self._restarted:  # the seek overshot: start again from the top
-                        log.debug("seek to %.3f s landed at %.3f s; decoding from the start", self.start, t)
-                        self._restart()
+                    if t > self.start and self._seek_again(f"landed at {t:.3f} s"):  # the seek overshot
                         yield from self._decode()
                         return
                 if self.start is not None and t < self.start:
@@ -339,18 +332,23 @@ class VideoSource:
             else:
                 img = fr.to_ndarray(format="rgb24", threads=SCALER_THREADS)
             yield Frame(n, t, _upright(img, self.info.rotation))
-        if self.start is not None and not self._reached_start and not self._restarted and self._seek_tries:
-            # the seek landed past every decodable frame of the segment: the next timestamp
-            log.debug("nothing decoded from %.3f s after seeking; seeking to the next timestamp", self.start)
-            self._seek_to(self.start, self._seek_tries.pop(0))
-            yield from self._decode()
-            return
-        if self.start is not None and not self._reached_start and not self._restarted:
+        if self.start is not None and not self._reached_start and self._seek_again("decoded nothing of the segment"):
             # the seek landed past every decodable frame of the segment (e.g. on a frame that is
-            # not a keyframe, with no keyframe after it): decode from the top instead
-            log.debug("nothing decoded from %.3f s after seeking; decoding from the start", self.start)
-            self._restart()
+            # not a keyframe, with no keyframe after it)
             yield from self._decode()
+
+    def _seek_again(self, why: str) -> bool:
+        """After a seek that did not reach back to ``start``: seek to the next timestamp to try,
+        else decode from the top; False when decoding already started from the top."""
+        if self._restarted:
+            return False
+        if self._seek_tries:
+            log.debug("seek to %.3f s %s; seeking to the next timestamp", self.start, why)
+            self._seek_to(self.start, self._seek_tries.pop(0))  # type: ignore[arg-type]
+        else:
+            log.debug("seek to %.3f s %s; decoding from the start", self.start, why)
+            self._restart()
+        return True
 
     def _restart(self) -> None:
         self._restarted = True
