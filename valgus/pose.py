@@ -372,30 +372,50 @@ def limit_malloc_arenas(n: int = 2) -> None:
         log.debug("mallopt unavailable: %s", exc)
 
 
+#: one redirection of file descriptor 2 for every thread inside :func:`quiet_native_stderr`
+_QUIET_LOCK = threading.Lock()
+_QUIET: dict[str, Any] = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence what MediaPipe's C++ side writes to file descriptor 2 while loading a model and
     until it has found its first person ("Created TensorFlow Lite XNNPACK delegate",
     feedback-tensor and NORM_RECT warnings, each logged once): absl logs there directly, before
     and regardless of ``GLOG_minloglevel``.
-    Nothing is silenced with debug logging (``-v``) or ``GLOG_minloglevel=0``."""
+    Nothing is silenced with debug logging (``-v``) or ``GLOG_minloglevel=0``.
+
+    File descriptor 2 belongs to the process, and segments load their models in threads at
+    once: the first thread in points it at /dev/null and the last one out restores it (each
+    thread saving and restoring it on its own left it at /dev/null whenever two overlapped,
+    and every later warning and error of the run was lost)."""
     if os.environ.get("GLOG_minloglevel") == "0" or log.isEnabledFor(logging.DEBUG):
         yield
         return
+    with _QUIET_LOCK:
+        if _QUIET["depth"] == 0:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError):  # no usable fd 2 (e.g. a GUI without a console)
+                saved = None
+            if saved is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, 2)
+                finally:
+                    os.close(devnull)
+            _QUIET["saved"] = saved
+        _QUIET["depth"] += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no usable fd 2 (e.g. a GUI without a console)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _QUIET_LOCK:
+            _QUIET["depth"] -= 1
+            if _QUIET["depth"] == 0 and _QUIET["saved"] is not None:
+                os.dup2(_QUIET["saved"], 2)
+                os.close(_QUIET["saved"])
+                _QUIET["saved"] = None
 
 
 def _create_landmarker(api: _PoseAPI, model_path: str | Path, n: int, min_detection: float, min_presence: float,

@@ -6,6 +6,7 @@ the pose model starts afresh; docs/speed.md shows what that changes).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,11 @@ def test_two_threads_give_the_one_thread_analysis(name) -> None:
     cfg = override(Config(), "pose", segment_s=4.0)  # 9-11 s clips: two segments
     plan = plan_segments(stream_index(clip), 4.0)
     assert len(plan) == 2
+    fd2 = os.fstat(2)
     one = analyze_video(clip, cfg, threads=1)
     two = analyze_video(clip, cfg, threads=2)
+    after = os.fstat(2)  # the models were loaded in two threads at once: stderr is still stderr
+    assert (after.st_dev, after.st_ino) == (fd2.st_dev, fd2.st_ino)
     assert one.timings["segments"] == 2 and two.timings["threads"] == 2
     assert _decisions(one.result) == _decisions(two.result)
     np.testing.assert_array_equal(one.track_raw.xy, two.track_raw.xy)

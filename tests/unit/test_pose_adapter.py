@@ -486,6 +486,42 @@ def test_quiet_native_stderr_silences_fd2_and_restores_it(tmp_path, capfd):
     assert "native noise" not in err and "after" in err
 
 
+def test_quiet_native_stderr_overlapping_threads_restore_fd2(capfd):
+    """Two segments load their models at once: thread A goes quiet, B goes quiet, A ends, B ends.
+    File descriptor 2 is the process's, so it must come back after the last one, not stay at
+    /dev/null (it did: every later warning and error of the run was lost)."""
+    import os
+    import threading
+
+    from valgus.pose import quiet_native_stderr
+
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a() -> None:
+        with quiet_native_stderr():
+            a_in.set()
+            b_in.wait(5)
+            os.write(2, b"noise a\n")
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with quiet_native_stderr():
+            b_in.set()
+            a_out.wait(5)
+            os.write(2, b"noise b\n")  # A has left: B's model is still loading
+
+    threads = [threading.Thread(target=f) for f in (a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    os.write(2, b"after both\n")
+    err = capfd.readouterr().err
+    assert "noise a" not in err and "noise b" not in err
+    assert "after both" in err
+
+
 def test_light_mediapipe_import_skips_the_other_tasks_and_a_later_full_import_works() -> None:
     """valgus.pose loads the pose landmarker without MediaPipe's package __init__ files (which
     import every task, matplotlib and sounddevice); a later plain ``import mediapipe`` still works."""
