@@ -97,3 +97,55 @@ def test_session_rejects_an_unknown_mode():
     info = VideoInfo(path=None, width=64, height=48, fps=FPS, frame_count=1, duration_s=0.1, codec="test")
     with pytest.raises(ValueError, match="mode"):
         Session(Config(), info, _NoModel(), mode="sideways")  # type: ignore[arg-type]
+
+
+class _Model:
+    def __init__(self, k: int) -> None:
+        self.k, self.closed = k, False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _ahead(monkeypatch, fail: bool = False):
+    """engine.ModelsAhead with MediaPipe's model making and the estimator replaced: the models
+    made are returned, and every open_estimator call's ``landmarker``."""
+    import valgus.engine as engine
+    import valgus.pose as pose
+
+    made: list[_Model] = []
+    given: list[object] = []
+
+    def first_landmarker(*a, **k):
+        if fail:
+            raise RuntimeError("model file damaged")
+        made.append(_Model(len(made)))
+        return made[-1]
+
+    monkeypatch.setattr(pose, "first_landmarker", first_landmarker)
+    monkeypatch.setattr(engine, "open_estimator", lambda config, landmarker=None, **k: given.append(landmarker))
+    cfg = Config()
+    from valgus.config import override
+
+    return engine.ModelsAhead(override(cfg, "pose", num_poses=1)), made, given  # no people counter
+
+
+def test_models_made_ahead_are_handed_out_in_turn_and_the_rest_closed(monkeypatch) -> None:
+    ahead, made, given = _ahead(monkeypatch)
+    ahead.start(1)
+    ahead.start(2)
+    ahead.start(2)  # already two: no third
+    ahead.open_estimator(Config())
+    ahead.close()
+    assert len(made) == 2
+    assert given == [made[0]]  # the first made, to the first estimator
+    assert not made[0].closed and made[1].closed  # the estimator closes its own; the spare is closed
+
+
+def test_an_estimator_beyond_those_started_or_after_a_failure_makes_its_own(monkeypatch) -> None:
+    ahead, made, given = _ahead(monkeypatch, fail=True)
+    ahead.start(1)
+    ahead.open_estimator(Config())  # the model failed ahead: made (and its error reported) there
+    ahead.open_estimator(Config())  # none started for it
+    ahead.close()
+    assert made == [] and given == [None, None]
