@@ -6,6 +6,7 @@ puts it, so a test can derive the expected angle or ratio by hand (see each buil
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -236,3 +237,23 @@ def make_video(tmp_path: Path) -> Callable[..., Path]:
         return write_video(tmp_path / name, **kwargs)  # type: ignore[arg-type]
 
     return _make
+
+
+def _fixed(v: float) -> int:
+    return int(round(v * 65536))
+
+
+def patch_tkhd_matrix(path: Path, a: float, b: float, c: float, d: float, tx: float, ty: float) -> None:
+    """Overwrite the (first) tkhd display matrix of an mp4 in place (version-0 tkhd layout)."""
+    data = bytearray(path.read_bytes())
+    i = data.find(b"tkhd")
+    assert i > 0 and data[i + 4] == 0, "expected a version-0 tkhd box"
+    # after 'tkhd': version+flags 4, creation 4, modification 4, track id 4, reserved 4,
+    # duration 4, reserved 8, layer 2, alternate group 2, volume 2, reserved 2
+    off = i + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8 + 2 + 2 + 2 + 2
+    old = struct.unpack(">9i", data[off : off + 36])
+    assert old[0] == _fixed(1) and old[4] == _fixed(1) and old[8] == 1 << 30, "identity matrix expected"
+    data[off : off + 36] = struct.pack(
+        ">9i", _fixed(a), _fixed(b), 0, _fixed(c), _fixed(d), 0, _fixed(tx), _fixed(ty), 1 << 30
+    )
+    path.write_bytes(bytes(data))

@@ -416,3 +416,47 @@ def test_decoding_helper_hands_frames_over_in_order_and_its_errors_to_the_owner(
     closed = _Feed(frames(10), 10, space)  # type: ignore[arg-type]
     closed.close()
     assert not closed.help() and closed.next() is None
+
+
+@pytest.mark.parametrize("first, last", [(30, 40), (0, 7), (50, 60)])
+def test_a_source_given_the_header_decodes_no_first_frame_and_gives_the_same_frames(gop_clip, monkeypatch,
+                                                                                      first, last) -> None:
+    """A segment's (or a still's) source told the header another source read (``info=``) does
+    not decode the clip's first frame for the rotation: it decodes from its keyframe only, and
+    its frames are those of one pass bit for bit."""
+    index = stream_index(gop_clip)
+    with VideoSource(gop_clip) as src:
+        info, whole = src.info, list(src)
+    key = max(k for k in index.keyframes if k <= first)
+    count = _count_raw(monkeypatch)
+    start = None if first == 0 else index.times[first]
+    end = None if last == 60 else index.times[last]
+    with VideoSource(gop_clip, start=start, end=end, seek_ts=None if first == 0 else index.seek_point(first),
+                     info=info) as src:
+        part = list(src)
+    assert [f.t for f in part] == [f.t for f in whole[first:last]]
+    for a, b in zip(part, whole[first:last]):
+        np.testing.assert_array_equal(a.image, b.image)
+    assert count[0] <= (last - key) + 2, count[0]  # keyframe..last (+ the decoder's reordering delay)
+
+
+def test_a_source_given_a_rotated_clips_header_turns_its_frames_upright(tmp_path) -> None:
+    from conftest import patch_tkhd_matrix, stripe_frame, write_video
+
+    path = write_video(tmp_path / "rot.mp4", frame_fn=lambda i: stripe_frame(64, 48))
+    patch_tkhd_matrix(path, 0, 1, -1, 0, 48, 0)
+    with VideoSource(path) as src:
+        info, whole = src.info, [f.image for f in src]
+    with VideoSource(path, start=0.5, info=info) as src:
+        part = [f.image for f in src]
+    assert info.rotation == 90 and part[0].shape == whole[0].shape == (64, 48, 3)
+    np.testing.assert_array_equal(part[-1], whole[-1])
+
+
+def test_the_stream_index_is_read_again_when_the_file_changes(tmp_path) -> None:
+    path = write_gop_video(tmp_path / "a.mp4", n=30, gop=10)
+    first = stream_index(path)
+    assert stream_index(path) is first  # unchanged: kept
+    write_gop_video(tmp_path / "b.mp4", n=40, gop=10).replace(path)
+    again = stream_index(path)
+    assert len(first.times) == 30 and len(again.times) == 40

@@ -6,13 +6,12 @@ The default clip (tests/conftest.py:write_video) is 64 x 48, H.264, 10 frames at
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import stripe_frame, write_video
+from conftest import patch_tkhd_matrix, stripe_frame, write_video
 from valgus.errors import VideoError
 from valgus.io.video import VideoSource, probe
 
@@ -227,26 +226,6 @@ def test_truncated_file_decodes_fewer_frames_or_raises_video_error(tmp_path, fas
 # --------------------------------------------------------------------------------------------
 # Rotation from the track header's display matrix
 # --------------------------------------------------------------------------------------------
-
-
-def _fixed(v: float) -> int:
-    return int(round(v * 65536))
-
-
-def patch_tkhd_matrix(path: Path, a: float, b: float, c: float, d: float, tx: float, ty: float) -> None:
-    """Overwrite the (first) tkhd display matrix of an mp4 in place (version-0 tkhd layout)."""
-    data = bytearray(path.read_bytes())
-    i = data.find(b"tkhd")
-    assert i > 0 and data[i + 4] == 0, "expected a version-0 tkhd box"
-    # after 'tkhd': version+flags 4, creation 4, modification 4, track id 4, reserved 4,
-    # duration 4, reserved 8, layer 2, alternate group 2, volume 2, reserved 2
-    off = i + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8 + 2 + 2 + 2 + 2
-    old = struct.unpack(">9i", data[off : off + 36])
-    assert old[0] == _fixed(1) and old[4] == _fixed(1) and old[8] == 1 << 30, "identity matrix expected"
-    data[off : off + 36] = struct.pack(
-        ">9i", _fixed(a), _fixed(b), 0, _fixed(c), _fixed(d), 0, _fixed(tx), _fixed(ty), 1 << 30
-    )
-    path.write_bytes(bytes(data))
 
 
 # A QuickTime matrix maps (x, y) to (a x + c y + tx, b x + d y + ty).

@@ -314,7 +314,7 @@ def stills_section(a: Analysis, res: ClipResult) -> str:
 
     try:
         times = {f: float(m["time_s"][np.searchsorted(frames, f)]) for f in worst.values()}
-        jpegs = render_frames(a.source, times, render, deblock=False)
+        jpegs = render_frames(a.source, times, render, deblock=False, info=a.info)
     except Exception as exc:  # the report must not fail because the video cannot be re-read
         log.warning("report: rep stills left out: cannot read %s (%s)", a.source, exc)
         return ""

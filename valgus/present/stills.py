@@ -20,6 +20,7 @@ from valgus.io.seek import iter_frames_at
 from valgus.io.video import VideoSource
 from valgus.landmarks import LM, SIDES, leg
 from valgus.present.annotate import Annotator, KneeMark
+from valgus.types import VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +83,15 @@ def read_frames(path: str | Path, frames: dict[int, float]) -> dict[int, np.ndar
 
 
 def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[int, np.ndarray], R], *,
-                  workers: int = 2, deblock: bool = True) -> dict[int, R]:
+                  workers: int = 2, deblock: bool = True, info: VideoInfo | None = None) -> dict[int, R]:
     """``render(frame, image)`` for each frame of ``frames`` (frame number -> media time), each
     decoded frame reduced at once (a full frame is held only while it is rendered), by seeking
     (:func:`valgus.io.seek.iter_frames_at`) in up to ``workers`` threads, each with its own
     decoder over a consecutive stretch of the frames (FFmpeg and OpenCV release the GIL); any
     frame not found by seeking is decoded from the start. Frames that do not exist are left out.
     ``deblock=False``: the decoder skips its deblocking filter (a fifth less decoding; for stills
-    scaled down, as the annotated video's frames are)."""
+    scaled down, as the annotated video's frames are). ``info``: the clip's header as the analysis
+    read it (the decoders do not decode its first frame again for the rotation)."""
     out: dict[int, R] = {}
     if not frames:
         return out
@@ -102,7 +104,7 @@ def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[
     def work(part: list[int]) -> None:
         by_t = {float(frames[i]): i for i in part}
         try:
-            for t, img in iter_frames_at(path, by_t, deblock=deblock):
+            for t, img in iter_frames_at(path, by_t, deblock=deblock, info=info):
                 b = render(by_t[t], img)
                 with lock:
                     out[by_t[t]] = b
@@ -122,7 +124,7 @@ def render_frames(path: str | Path, frames: dict[int, float], render: Callable[[
     if missing:
         log.debug("%s: %d frame(s) not found by seeking; decoding from the start", path, len(missing))
         last = max(missing)
-        with VideoSource(path, prefetch=0, only=missing, deblock=deblock) as src:
+        with VideoSource(path, prefetch=0, only=missing, deblock=deblock, info=info) as src:
             for fr in src:
                 if fr.index in missing:
                     out[fr.index] = render(fr.index, fr.image)
