@@ -277,3 +277,53 @@ def test_landmarks_npz_re_analyses_to_the_same_numbers(tmp_path) -> None:
         if k != "flags":
             np.testing.assert_array_equal(b.metrics[k], v, err_msg=k)
     assert list(b.metrics["flags"]) == list(a.metrics["flags"])
+
+
+@pytest.fixture(scope="module")
+def synthetic_analysis(tmp_path_factory):
+    from synthetic_clip import squat_analysis
+
+    return squat_analysis(tmp_path_factory.mktemp("clip"))
+
+
+def _recording_analyze(monkeypatch, analysis):
+    """Stand in for analyze_video (the real model is not run): record each call and, like the real
+    one, call ``on_open`` once the video is open."""
+    calls: list[dict] = []
+
+    def fake(video, cfg, **kw):
+        calls.append({"video": Path(video).name, **kw})
+        if kw.get("on_open") is not None:
+            kw["on_open"](analysis.info)
+        return analysis
+
+    monkeypatch.setattr("valgus.cli.analyze.analyze_video", fake)
+    return calls
+
+
+def test_analyze_prepares_the_folder_once_the_video_is_open(synthetic_analysis, tmp_path, monkeypatch) -> None:
+    """The video is opened once (no separate probe): the output folder is prepared from
+    analyze_video's on_open call, and the outputs land in it."""
+    calls = _recording_analyze(monkeypatch, synthetic_analysis)
+    video = write_video(tmp_path / "clip.mp4")
+    out = tmp_path / "out"
+    assert main(["analyze", str(video), "-o", str(out), "--no-video", "-q"]) == 0
+    assert len(calls) == 1 and calls[0]["on_open"] is not None
+    assert {"report.html", "reps.json", "frames.csv", "summary.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_analyze_with_a_baseline_checks_the_video_before_the_calibration_clip(synthetic_analysis, tmp_path,
+                                                                              monkeypatch, capsys) -> None:
+    calls = _recording_analyze(monkeypatch, synthetic_analysis)
+    calib = write_video(tmp_path / "calib.mp4")
+    out = tmp_path / "out"
+    bad = _text(tmp_path)
+    assert main(["analyze", str(bad), "--baseline", str(calib), "-o", str(out), "-q"]) == 1
+    assert calls == [] and not out.exists()  # the calibration clip was not analysed for nothing
+    assert "readme.mp4" in one_error_line(capsys.readouterr().err)
+
+    video = write_video(tmp_path / "clip.mp4")
+    assert main(["analyze", str(video), "--baseline", str(calib), "-o", str(out), "--no-video", "-q"]) == 0
+    assert [c["video"] for c in calls] == ["calib.mp4", "clip.mp4"]
+    assert calls[1]["baseline"] == dict(synthetic_analysis.result.baseline)
+    assert (out / "reps.json").exists()
