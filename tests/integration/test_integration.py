@@ -1,6 +1,6 @@
 """The real pose model on the bundled rendered sample videos, checked against their truth files.
 
-Each clip is analysed once per test session (module-scoped cache). Tolerances come from the
+Each clip is analysed once per test session (``sample_analyses``, shared with other tests). Tolerances come from the
 pipeline's measured error on rendered bodies (RESEARCH.md: MediaPipe FPPA within 1-4 deg of the
 surface-keypoint FPPA on average) plus margin; they are not fitted to these clips' outputs.
 """
@@ -13,30 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sample_analyses import analysed, truth
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
 TRUTHS = sorted(SAMPLES.glob("*.truth.json"))
 
 pytestmark = pytest.mark.slow
-
-_CACHE: dict[str, object] = {}
-
-
-def analysed(name: str):
-    """analyze_video on a sample clip, once per session (``--mirrored`` for mirrored renders)."""
-    from valgus.config import Config, override
-    from valgus.engine import analyze_video
-
-    if name not in _CACHE:
-        t = SAMPLES / name.replace(".mp4", ".truth.json")
-        mirrored = bool(truth(t).get("mirrored")) if t.exists() else False
-        cfg = override(Config(), "video", mirrored=mirrored)
-        _CACHE[name] = analyze_video(SAMPLES / name, cfg)
-    return _CACHE[name]
-
-
-def truth(path: Path) -> dict:
-    return json.loads(path.read_text())
 
 
 def _frontal(t: dict) -> bool:
