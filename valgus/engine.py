@@ -36,7 +36,7 @@ from valgus.kinematics.smoothing import make_smoother
 from valgus.pose import CheckSchedule, PeopleChecker, PoseEstimator, SubjectSelector, limit_malloc_arenas
 from valgus.scoring import score_clip
 from valgus.causal import LiveScorer
-from valgus.segments import cpu_count, plan_for, run_segments, segments_at_most
+from valgus.segments import cpu_count, plan_for, run_segments
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding
 from valgus.types import PersonPose, PoseTrack, TrackBuilder, VideoInfo
 from valgus.io.video import DecodeStats, Frame, VideoSource
@@ -112,14 +112,12 @@ class FrameUpdate:
 
 
 def open_estimator(config: Config, *, allow_download: bool = False,
-                   schedule: CheckSchedule | None = None, people: PeopleChecker | None = None,
-                   landmarker: object = None) -> PoseEstimator:
+                   schedule: CheckSchedule | None = None, people: PeopleChecker | None = None) -> PoseEstimator:
     """The MediaPipe pose estimator for ``config`` (resolving the model file first).
 
     ``schedule``: where the estimator starts in the clip, for a segment after a seam
     (:class:`valgus.pose.CheckSchedule`); ``people``: a people counter shared by a clip's
-    segments (:func:`open_people_checker`; None: the estimator makes its own); ``landmarker``:
-    its model made ahead (:class:`ModelsAhead`; None: made here)."""
+    segments (:func:`open_people_checker`; None: the estimator makes its own)."""
     from valgus.io.models import resolve_model
     from valgus.pose import MediaPipePose
 
@@ -128,86 +126,8 @@ def open_estimator(config: Config, *, allow_download: bool = False,
     return MediaPipePose(
         model_path, num_poses=p.num_poses, min_detection=p.min_detection, min_presence=p.min_presence,
         min_tracking=p.min_tracking, mirrored=config.video.mirrored, people_check_s=p.people_check_s,
-        people_revert_s=p.people_revert_s, schedule=schedule, people=people, landmarker=landmarker,
+        people_revert_s=p.people_revert_s, schedule=schedule, people=people,
     )
-
-
-class ModelsAhead:
-    """A clip's pose models made in background threads while the video is opened and indexed
-    (MediaPipe's model loading releases the GIL; ~0.2 s of CPU per model, which the first frame
-    waited for): :meth:`start` makes up to ``n`` segment models, the people counter's model is
-    made at once, and :meth:`open_estimator` hands a made model to each estimator in turn. A
-    model that failed to load is made again by its estimator, which reports the error. Models
-    not taken are closed by :meth:`close` (after their threads end: none is left loading when
-    the process exits).
-    """
-
-    def __init__(self, config: Config, *, allow_download: bool = False) -> None:
-        from valgus.io.models import resolve_model
-
-        self.config = config
-        self._model = resolve_model(config.pose.model, allow_download=allow_download)  # in this thread
-        self._lock = threading.Lock()
-        #: one (thread, [its model, or None if it failed]) per model started, in start order
-        self._slots: list[tuple[threading.Thread, list[object]]] = []
-        self._taken = 0
-        self.people = open_people_checker(config, allow_download=allow_download)
-        self._warm: threading.Thread | None = None
-        if self.people is not None:
-            self._warm = threading.Thread(target=self.people.warm, name="valgus-people-warm", daemon=True)
-            self._warm.start()
-
-    def start(self, n: int) -> None:
-        """Have ``n`` segment models made or being made."""
-        from valgus.pose import first_landmarker
-
-        p = self.config.pose
-
-        def make(out: list[object]) -> None:
-            try:
-                out.append(first_landmarker(self._model, num_poses=p.num_poses, people_check_s=p.people_check_s,
-                                            min_detection=p.min_detection, min_presence=p.min_presence,
-                                            min_tracking=p.min_tracking))
-            except Exception as exc:  # its estimator makes it again and reports the error
-                log.debug("pose model not made ahead: %s", exc)
-                out.append(None)
-
-        with self._lock:
-            while len(self._slots) < n:
-                out: list[object] = []
-                th = threading.Thread(target=make, args=(out,), name=f"valgus-model-{len(self._slots)}", daemon=True)
-                self._slots.append((th, out))
-                th.start()
-
-    def open_estimator(self, config: Config, *, allow_download: bool = False,
-                       schedule: CheckSchedule | None = None, people: PeopleChecker | None = None) -> PoseEstimator:
-        """:func:`open_estimator` with the next model made ahead, once it is made (none left:
-        made there)."""
-        with self._lock:
-            slot = self._slots[self._taken] if self._taken < len(self._slots) else None
-            self._taken += 1
-        landmarker = None
-        if slot is not None:
-            slot[0].join()
-            landmarker = slot[1].pop() if slot[1] else None
-        return open_estimator(config, allow_download=allow_download, schedule=schedule, people=people,
-                              landmarker=landmarker)
-
-    def close(self) -> None:
-        """Wait for the threads; close the models nobody took and the people counter."""
-        from valgus.pose import quiet_native_stderr
-
-        for th, out in self._slots:
-            th.join()
-            while out:
-                m = out.pop()
-                if m is not None:
-                    with quiet_native_stderr():
-                        m.close()  # type: ignore[attr-defined]
-        if self._warm is not None:
-            self._warm.join()
-        if self.people is not None:
-            self.people.close()
 
 
 def open_people_checker(config: Config, *, allow_download: bool = False) -> PeopleChecker | None:
@@ -420,7 +340,7 @@ def analyze_video(
             :data:`valgus.io.video.ONE_THREAD_MAX_PIXELS`; 0 = FFmpeg's choice).
         on_open: called with the video's header once it is open and its first frame decoded,
             before any analysis (``valgus analyze`` prepares its output folder there: a file that
-            is not a video fails before the folder is touched).
+            is not a video fails before the folder is touched, and the file is opened once).
 
     Raises:
         VideoError: the file cannot be read as a video.
@@ -431,52 +351,57 @@ def analyze_video(
     vc = config.video
     own = estimator is None
     limit_malloc_arenas()
-    # the pose models are made (and MediaPipe imported) while the video is opened and indexed
-    ahead = ModelsAhead(config, allow_download=allow_download) if own else None
-    try:
-        if ahead is not None:
-            ahead.start(1)
-        with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None,
-                         threads=decode_threads, prefetch=2) as src:
-            if on_open is not None:
-                on_open(src.info)
-            frame_skipping = vc.stride != 1 or bool(vc.max_fps)
-            workers = 1 if frame_skipping else max(1, threads or min(DEFAULT_THREADS, cpu_count()))
-            if ahead is not None:
-                ahead.start(min(workers, segments_at_most(config, src.info)))
-            plan = plan_for(path, config, src.info) if own else []
-            session = Session(config, src.info, estimator, exercise=exercise, baseline=baseline)
-            bar = _progress_bar(src.info, vc.stride) if progress else None
-            n_threads = 1
-            try:
-                if ahead is not None and len(plan) > 1:
-                    # Frames skipped by stride/max_fps depend on the frames before: one thread
-                    n_threads = min(workers, len(plan))
-                    stats = run_segments(session, src, plan, config, n_threads, open_estimator=ahead.open_estimator,
+    if own:  # MediaPipe's import runs while the video is opened and indexed
+        _warm_pose_api()
+    with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None,
+                     threads=decode_threads, prefetch=2) as src:
+        if on_open is not None:
+            on_open(src.info)
+        plan = plan_for(path, config, src.info) if own else []
+        session = Session(config, src.info, estimator, exercise=exercise, baseline=baseline)
+        bar = _progress_bar(src.info, vc.stride) if progress else None
+        n_threads = 1
+        try:
+            if len(plan) > 1:
+                frame_skipping = vc.stride != 1 or bool(vc.max_fps)
+                n_threads = 1 if frame_skipping else max(1, min(threads or min(DEFAULT_THREADS, cpu_count()), len(plan)))
+                people = open_people_checker(config, allow_download=allow_download)
+                try:
+                    stats = run_segments(session, src, plan, config, n_threads, open_estimator=open_estimator,
                                          allow_download=allow_download, decode_threads=decode_threads, bar=bar,
-                                         people=ahead.people)
-                else:
-                    est = ahead.open_estimator(config, allow_download=allow_download, people=ahead.people) \
-                        if ahead is not None else estimator
-                    session.estimator = est
-                    try:
-                        run_session(session, _counted(src, bar))
-                    finally:
-                        if ahead is not None:
-                            est.close()  # type: ignore[union-attr]
-                    stats = src.stats
-            finally:
-                if bar is not None:
-                    bar.close()  # type: ignore[attr-defined]
-    finally:
-        if ahead is not None:
-            ahead.close()
+                                         people=people)
+                finally:
+                    if people is not None:
+                        people.close()
+            else:
+                est = open_estimator(config, allow_download=allow_download) if own else estimator
+                session.estimator = est
+                try:
+                    run_session(session, _counted(src, bar))
+                finally:
+                    if own:
+                        est.close()  # type: ignore[union-attr]
+                stats = src.stats
+        finally:
+            if bar is not None:
+                bar.close()  # type: ignore[attr-defined]
     a = session.finish(source=str(path), decode=stats)
     timings = dict(a.timings)
     timings["segments"] = float(max(1, len(plan)))
     timings["threads"] = float(n_threads)
     timings["total"] = time.perf_counter() - t_start
     return _with_timings(a, timings)
+
+
+def _warm_pose_api() -> None:
+    """Import MediaPipe's pose landmarker in the background (it is needed once the video is open)."""
+    import sys
+
+    if "valgus.pose" in sys.modules and getattr(sys.modules["valgus.pose"], "_API", None) is not None:
+        return
+    from valgus.pose import _pose_api
+
+    threading.Thread(target=_pose_api, name="valgus-import", daemon=True).start()
 
 
 def _progress_bar(info: VideoInfo, stride: int) -> object | None:

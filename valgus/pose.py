@@ -486,21 +486,6 @@ class PeopleChecker:
                 self._landmarker = None
 
 
-def _first_people(num_poses: int, people_check_s: float) -> int:
-    """People a :class:`MediaPipePose` starts its VIDEO landmarker with: one while a second model
-    counts them (``num_poses > 1`` and ``people_check_s > 0``), else ``num_poses``."""
-    return 1 if num_poses > 1 and people_check_s > 0 else num_poses
-
-
-def first_landmarker(model_path: str | Path, *, num_poses: int = 2, people_check_s: float = 1.0,
-                     min_detection: float = 0.5, min_presence: float = 0.5, min_tracking: float = 0.5) -> Any:
-    """The VIDEO-mode landmarker a :class:`MediaPipePose` with these settings starts with, made
-    on its own (in any thread: MediaPipe is imported here if it is not yet) to be handed over
-    as ``MediaPipePose(landmarker=...)``."""
-    return _create_landmarker(_pose_api(), model_path, _first_people(num_poses, people_check_s), min_detection,
-                              min_presence, min_tracking)
-
-
 def open_people_checker(model_path: str | Path, num_poses: int, min_detection: float = 0.5,
                         min_presence: float = 0.5, min_tracking: float = 0.5) -> PeopleChecker:
     """A :class:`PeopleChecker` for ``model_path`` (the model is loaded on first use)."""
@@ -526,8 +511,6 @@ class MediaPipePose:
         schedule: where this estimator starts in the clip (a segment after a seam: see
             :class:`CheckSchedule`); ``every_s`` is taken from ``people_check_s``.
         people: the people counter to use (one shared by a clip's segments); None = its own.
-        landmarker: the landmarker to start with, made ahead (:func:`first_landmarker` with the
-            same settings, e.g. in a thread while the video is opened); None = made here.
 
     The counting landmarker is created when the first check is due, in the thread that runs the
     estimator, not when the estimator is made (a shared counter can be made ahead:
@@ -547,7 +530,6 @@ class MediaPipePose:
         people_revert_s: float = 3.0,
         schedule: CheckSchedule | None = None,
         people: "PeopleChecker | None" = None,
-        landmarker: Any = None,
     ) -> None:
         # MediaPipe's C++ side logs warnings/info to stderr; keep the user's terminal readable
         # unless they asked for it (GLOG_minloglevel=0).
@@ -567,8 +549,7 @@ class MediaPipePose:
         #: makes a VIDEO-mode landmarker for n people (the one in use is remade at a hand-over)
         self._create: Callable[[int], Any] = create
         #: the landmarker whose results are used (one person while no second person is seen)
-        self._landmarker = landmarker if landmarker is not None else create(
-            _first_people(num_poses, self.people_check_s))
+        self._landmarker = create(1 if self._adaptive else num_poses)
         #: counts people on the due frames (None: not adaptive); shared by a clip's segments
         self._own_people = self._adaptive and people is None
         self._people: PeopleChecker | None = None

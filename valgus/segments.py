@@ -114,21 +114,10 @@ def plan_segments(index: StreamIndex, segment_s: float) -> list[Segment]:
             for a, b in zip(bounds, bounds[1:])]
 
 
-def segments_at_most(config: Config, info: VideoInfo) -> int:
-    """How many segments :func:`plan_for` may cut a clip with this header into (1: it will not
-    cut it; the header's duration, the stream's index decides near the limit)."""
-    seg_s = config.pose.segment_s
-    if seg_s <= 0 or (info.duration_s is not None and info.duration_s < 1.9 * seg_s):
-        return 1
-    if info.duration_s is None:
-        return 2**31 - 1
-    return max(2, int(info.duration_s * 1.05 // seg_s))
-
-
 def plan_for(path: str | Path, config: Config, info: VideoInfo) -> list[Segment]:
     seg_s = config.pose.segment_s
-    if segments_at_most(config, info) < 2:
-        return []  # too short to cut
+    if seg_s <= 0 or (info.duration_s is not None and info.duration_s < 1.9 * seg_s):
+        return []  # too short to cut (the header's duration; the index decides near the limit)
     t0 = time.perf_counter()
     index = stream_index(path)
     plan = plan_segments(index, seg_s)
@@ -233,9 +222,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     second core for its decoding (before, the first segment had its own decoding thread and
     ended ~4 s before the second on a 20-s phone clip, which then ran on one core).
     ``people``: one people counter for every segment's estimator (stateless, so its answers do
-    not depend on which thread asks first), its model made ahead by the caller
-    (:class:`valgus.engine.ModelsAhead`: made by the first check, it held both threads for
-    ~0.35 s). Returns the joined decoding statistics."""
+    not depend on which thread asks first). Returns the joined decoding statistics."""
     info = session.info
     size = (info.width, info.height)
     threads = max(1, min(threads, len(plan)))
@@ -331,6 +318,10 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     helper = threading.Thread(target=decode_ahead, name="valgus-decode-ahead", daemon=True)
     for th in [*workers, helper]:
         th.start()
+    if people is not None and hasattr(people, "warm"):
+        # the people counter's model is made while the segments' are (every segment checks its
+        # first frame: made by the first check, it held both threads for ~0.35 s)
+        threading.Thread(target=people.warm, name="valgus-people-warm", daemon=True).start()
     offset = 0
     last_t = -float("inf")
     try:

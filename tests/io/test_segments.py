@@ -139,34 +139,12 @@ class HistoryEstimator:
         pass
 
 
-def fake_models(make):
-    """An engine.ModelsAhead whose estimators come from ``make(config, allow_download, schedule,
-    people)``: no MediaPipe model is made."""
-
-    class FakeModels:
-        people = None
-
-        def __init__(self, config, allow_download=False) -> None:
-            pass
-
-        def start(self, n: int) -> None:
-            pass
-
-        def open_estimator(self, config, allow_download=False, schedule=None, people=None):
-            return make(config, allow_download=allow_download, schedule=schedule, people=people)
-
-        def close(self) -> None:
-            pass
-
-    return FakeModels
-
-
 def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) -> None:
     import valgus.engine as engine
 
     clip = write_gop_video(tmp_path / "long.mp4", n=250, gop=25)  # 25 s at 10 fps
-    monkeypatch.setattr(engine, "ModelsAhead", fake_models(
-        lambda config, allow_download=False, schedule=None, people=None: HistoryEstimator(schedule)))
+    monkeypatch.setattr(engine, "open_estimator", lambda config, allow_download=False, schedule=None, people=None:
+                        HistoryEstimator(schedule))
     cfg = override(Config(), "pose", segment_s=5.0)  # five segments of 50 frames
     results = {}
     for threads in (1, 2, 3):
@@ -212,7 +190,7 @@ def test_segments_start_at_most_threads_ahead_of_the_session(tmp_path, monkeypat
         return HistoryEstimator(schedule)
 
     monkeypatch.setattr(engine.Session, "update_poses", counting)
-    monkeypatch.setattr(engine, "ModelsAhead", fake_models(make))
+    monkeypatch.setattr(engine, "open_estimator", make)
     a = engine.analyze_video(clip, override(Config(), "pose", segment_s=5.0), threads=2)
     assert a.n_frames == 400 and sorted(s for s, _ in started) == list(range(8))
     for seg, n in started:
