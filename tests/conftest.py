@@ -257,3 +257,12 @@ def patch_tkhd_matrix(path: Path, a: float, b: float, c: float, d: float, tx: fl
         ">9i", _fixed(a), _fixed(b), 0, _fixed(c), _fixed(d), 0, _fixed(tx), _fixed(ty), 1 << 30
     )
     path.write_bytes(bytes(data))
+
+
+@pytest.fixture(scope="session")
+def synthetic_analysis(tmp_path_factory):
+    """The engine's analysis of the synthetic squat clip (no pose model): for tests of what is
+    done with an analysis (outputs, history, the CLI around analyze_video)."""
+    from synthetic_clip import squat_analysis
+
+    return squat_analysis(tmp_path_factory.mktemp("clip"))

@@ -1,7 +1,7 @@
 """The real pose model on the bundled rendered sample videos, checked against their truth files.
 
-Each clip is analysed once per test session (``sample_analyses``, shared with other tests). Tolerances come from the
-pipeline's measured error on rendered bodies (RESEARCH.md: MediaPipe FPPA within 1-4 deg of the
+Each clip is analysed once per test session (``sample_analyses``, shared with other tests).
+Tolerances come from the pipeline's measured error on rendered bodies (RESEARCH.md: MediaPipe FPPA within 1-4 deg of the
 surface-keypoint FPPA on average) plus margin; they are not fitted to these clips' outputs.
 """
 

@@ -279,13 +279,6 @@ def test_landmarks_npz_re_analyses_to_the_same_numbers(tmp_path) -> None:
     assert list(b.metrics["flags"]) == list(a.metrics["flags"])
 
 
-@pytest.fixture(scope="module")
-def synthetic_analysis(tmp_path_factory):
-    from synthetic_clip import squat_analysis
-
-    return squat_analysis(tmp_path_factory.mktemp("clip"))
-
-
 def _recording_analyze(monkeypatch, analysis):
     """Stand in for analyze_video (the real model is not run): record each call and, like the real
     one, call ``on_open`` once the video is open."""

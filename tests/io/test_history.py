@@ -158,11 +158,9 @@ def test_default_path_follows_the_environment(monkeypatch, tmp_path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
-    from synthetic_clip import squat_analysis
-
-    return squat_analysis(tmp_path_factory.mktemp("clip"))
+@pytest.fixture
+def analysis(synthetic_analysis):
+    return synthetic_analysis
 
 
 def test_damaged_database_warns_in_one_line_and_is_left_alone(analysis, tmp_path, caplog) -> None:

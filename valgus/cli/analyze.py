@@ -44,22 +44,24 @@ def console_summary(a: Analysis, out: Path) -> str:
 def run_analyze(args: argparse.Namespace, cfg: Config) -> int:
     video = Path(args.video)
     outdir = Path(args.outdir) if args.outdir else Path("valgus_out") / video.stem
-    check_date(args)
     made: list[Path] = []
-    if getattr(args, "baseline", None):  # bad input fails before the calibration clip is analysed
+
+    def folder(_info: object = None) -> Path:
+        """The output folder, prepared once, when the video is known to be readable:
+        analyze_video calls this once it has opened the file (opened once, not probed first)."""
+        if not made:
+            made.append(prepare_outdir(outdir, force=args.force))
+        return made[0]
+
+    check_date(args)
+    if getattr(args, "baseline", None):  # a bad input or folder fails before the calibration clip is analysed
         from valgus.io.video import probe
 
         probe(video)
-        made.append(prepare_outdir(outdir, force=args.force))
-    baseline = calibration_baseline(args, cfg)
-
-    def opened(_info: object) -> None:  # the video is readable (opened once, not probed first): the folder
-        if not made:
-            made.append(prepare_outdir(outdir, force=args.force))
-
+        folder()
     a = analyze_video(video, cfg, allow_download=args.download_model, progress=not args.quiet,
-                      exercise=args.exercise, baseline=baseline, on_open=opened)
-    out = made[0] if made else prepare_outdir(outdir, force=args.force)  # a stand-in analysis calls nobody back
+                      exercise=args.exercise, baseline=calibration_baseline(args, cfg), on_open=folder)
+    out = folder()
     for w in notices(a):
         log.warning("%s", w)
     write_outputs(a, out, write_video=not args.no_video, progress=not args.quiet,

@@ -1144,7 +1144,7 @@ def main(argv: list[str] | None = None) -> int:
                 doc = whole_process(clips_made, max(3, a.repeat), a.legacy_python, Path(tmp))
                 if a.startup_old:
                     doc["startup"] = startup(REPO / "sample_videos" / "squat_valgus.mp4", a.startup_old, max(3, a.repeat))
-                    if "phone 1080x1920" in clips_made:  # two segments: the models of both are made ahead
+                    if "phone 1080x1920" in clips_made:  # a clip cut in two: two segments start at once
                         doc["startup_phone"] = startup(clips_made["phone 1080x1920"]["path"], a.startup_old,
                                                        max(3, a.repeat))
                         doc["startup_phone"]["clip"] = "phone 1080x1920 (the whole-process clip)"
