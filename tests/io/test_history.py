@@ -247,6 +247,48 @@ WRITER = textwrap.dedent("""
 """)
 
 
+def test_opening_while_another_connection_holds_the_write_lock_waits(tmp_path) -> None:
+    """Switching a new database to WAL fails at once while another connection holds RESERVED (SQLite
+    does not call its busy handler there); CI caught two batch workers racing on exactly this."""
+    import threading
+    import time
+
+    path = tmp_path / "h.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE unrelated (x)")  # a database still in rollback-journal mode
+    other.execute("BEGIN IMMEDIATE")             # the other process is mid-write
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(0.4)
+        other.execute("COMMIT")
+        released.set()
+
+    t = threading.Thread(target=release)
+    t.start()
+    started = time.monotonic()
+    with HistoryStore(path, timeout_s=10) as db:
+        assert released.is_set()  # it waited for the lock instead of failing
+        assert time.monotonic() - started >= 0.35
+        assert db.clips("anna") == []
+    t.join()
+    other.close()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+def test_a_lock_held_past_the_timeout_is_a_one_line_error(tmp_path) -> None:
+    path = tmp_path / "h.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE unrelated (x)")
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(HistoryError, match="database is locked"):
+        HistoryStore(path, timeout_s=0.2)
+    other.execute("ROLLBACK")
+    other.close()
+
+
 def test_two_processes_writing_at_once_lose_nothing(tmp_path) -> None:
     import os
     import time

@@ -28,7 +28,9 @@ import datetime as dt
 import logging
 import math
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +186,34 @@ def clip_record(analysis: Any, subject: str, date: str) -> ClipRecord:
                       verdict=res.verdict, legs=tuple(legs), valgus_version=__version__)
 
 
+_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _BUSY_CODES
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _retry_busy(fn: Any, timeout_s: float) -> Any:
+    """``fn()``, tried again while SQLite says the database is busy, for up to ``timeout_s``.
+
+    SQLite's busy timeout does not cover every lock: switching a new database to WAL while another
+    connection holds its RESERVED lock (the first process creating the schema) fails at once with
+    "database is locked", busy handler or not. Two batch workers opening a new history file together
+    hit exactly that, so set-up waits here with a short randomised back-off instead.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))
+
+
 class HistoryStore:
     """The history database. Use as a context manager::
 
@@ -207,15 +237,7 @@ class HistoryStore:
             raise HistoryError(f"{self.path}: cannot open the history database ({exc})") from exc
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                log.debug("%s: journal mode %s (WAL not available here)", self.path, mode)
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(f"{self.path}: written by a newer valgus (schema {version}, this one reads "
-                                   f"{SCHEMA_VERSION}); upgrade valgus or pass --history PATH")
-            if version < SCHEMA_VERSION:
-                self._write(self._create)
+            _retry_busy(self._set_up, timeout_s)
         except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, disk full, ...
             self._db.close()
             raise HistoryError(f"{self.path}: cannot use the history database ({exc})") from exc
@@ -226,6 +248,17 @@ class HistoryStore:
         except HistoryError:
             self._db.close()
             raise
+
+    def _set_up(self) -> None:
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.debug("%s: journal mode %s (WAL not available here)", self.path, mode)
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"{self.path}: written by a newer valgus (schema {version}, this one reads "
+                               f"{SCHEMA_VERSION}); upgrade valgus or pass --history PATH")
+        if version < SCHEMA_VERSION:
+            self._write(self._create)
 
     @staticmethod
     def _create(db: sqlite3.Connection) -> None:
