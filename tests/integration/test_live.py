@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sample_analyses import analysed
 from valgus.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,11 +81,14 @@ def _flag_ok(name: str, leg: str, a: dict, b: dict) -> bool:
 @pytest.mark.parametrize("clip", SAMPLES, ids=lambda p: p.stem)
 def test_live_replay_gives_the_same_reps_and_flags_as_analyze(clip, tmp_path):
     from valgus.cli.main import main as cli
+    from valgus.io.sinks import jsonable
+    from valgus.present.serialize import clip_dict
 
-    assert cli(["analyze", str(clip), "-q", "--no-video", "-o", str(tmp_path / "ref")]) == 0
-    assert cli(["live", "--camera", str(clip), "--no-display", "-q", "--no-video",
+    analysis = analysed(clip.name)  # what `valgus analyze` computes (shared with other integration tests)
+    mirrored = ["--mirrored"] if analysis.config.video.mirrored else []
+    assert cli(["live", "--camera", str(clip), "--no-display", "-q", "--no-video", *mirrored,
                 "--record", str(tmp_path / "rec")]) == 0
-    ref = json.loads((tmp_path / "ref" / "reps.json").read_text())
+    ref = json.loads(json.dumps(jsonable(clip_dict(analysis.result, analysis.config)), allow_nan=False))  # as reps.json holds it
     rec = json.loads((tmp_path / "rec" / "reps.json").read_text())
     assert rec["verdict"] == ref["verdict"]
     assert len(rec["reps"]) == len(ref["reps"])
