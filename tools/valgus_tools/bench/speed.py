@@ -541,6 +541,50 @@ def whole_process(clips: dict[str, dict[str, Any]], repeat: int, legacy_python: 
             "clips": {k: {"frames": v["frames"], "made_from": v["made_from"]} for k, v in clips.items()}, "runs": runs}
 
 
+def cpu_by_thread(cmd: list[str], env: dict[str, str] | None = None, period_s: float = 0.1) -> dict[str, Any]:
+    """Run ``cmd`` and sample ``/proc/<pid>/task/*/stat`` every ``period_s``: each thread's CPU
+    seconds (user + system, its last sample before it ended: a thread that lives less than one
+    period is missed), name (``comm`` without a ``/<tid>`` suffix: MediaPipe's graph threads are
+    ``drishti`` in valgus's MediaPipe and ``mediapipe`` in the legacy one; Python's threads are
+    named after the interpreter) and when it was first seen. Linux only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    seen: dict[str, dict[str, Any]] = {}
+    while proc.poll() is None:
+        try:
+            tids = os.listdir(f"/proc/{proc.pid}/task")
+        except OSError:
+            tids = []
+        for tid in tids:
+            try:
+                comm = re.sub(r"/\d+$", "", Path(f"/proc/{proc.pid}/task/{tid}/comm").read_text().strip())
+                fields = Path(f"/proc/{proc.pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            row = seen.setdefault(tid, {"name": comm, "first_seen_s": round(time.perf_counter() - t0, 2)})
+            row["cpu_s"] = round(cpu, 2)
+        time.sleep(period_s)
+    wall = time.perf_counter() - t0
+    threads = sorted(seen.values(), key=lambda r: -r.get("cpu_s", 0.0))
+    by_name: dict[str, float] = {}
+    for r in threads:
+        by_name[r["name"]] = round(by_name.get(r["name"], 0.0) + r.get("cpu_s", 0.0), 2)
+    return {"wall_s": round(wall, 2), "rc": proc.returncode, "sampled_cpu_s": round(sum(by_name.values()), 2),
+            "by_name": by_name, "threads": [r for r in threads if r.get("cpu_s", 0.0) >= 0.05]}
+
+
+def cpu_by_thread_table(doc: dict[str, Any]) -> str:
+    lines = []
+    for who, r in doc["runs"].items():
+        lines.append(f"{who}: {r['wall_s']:.2f} s, {r['sampled_cpu_s']:.1f} s of CPU sampled "
+                     f"({', '.join(f'{k} {v:.1f} s' for k, v in r['by_name'].items())})")
+        for t in r["threads"][:10]:
+            lines.append(f"  {t['name']:<16} {t['cpu_s']:6.2f} s  (from {t['first_seen_s']:.1f} s)")
+    return "\n".join(lines)
+
+
 def _uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
@@ -1081,6 +1125,9 @@ def main(argv: list[str] | None = None) -> int:
                          "(tools/valgus_tools/bench/legacy_loop.py); without it a Tasks-API loop stands in")
     ap.add_argument("--startup-old", type=Path, metavar="TREE",
                     help="with --whole-process: also time process start to first frame against this older tree")
+    ap.add_argument("--cpu-by-thread", action="store_true",
+                    help="one `analyze --no-video` of the long phone clip and one legacy-loop run (with "
+                         "--legacy-python), each thread's CPU sampled from /proc (Linux)")
     ap.add_argument("--seams", action="store_true",
                     help="only the seam comparison (cut in 1 and 2 threads vs uncut) on every sample and shared "
                          "clip (merged into an existing --out file)")
@@ -1105,6 +1152,9 @@ def main(argv: list[str] | None = None) -> int:
             print(whole_table(doc["whole_process"]))
             print(startup_table(doc["whole_process"]))
             print()
+        if doc.get("cpu_by_thread"):
+            print(cpu_by_thread_table(doc["cpu_by_thread"]))
+            print()
         if doc.get("seams"):
             print(seam_table(doc["seams"]["rows"]))
             print()
@@ -1117,6 +1167,27 @@ def main(argv: list[str] | None = None) -> int:
             sides = sorted({int(k) for r in doc["max_side_study"] for k in r if k.isdigit()})
             print()
             print(study_table(doc["max_side_study"], sides))
+        return 0
+
+    if a.cpu_by_thread:
+        prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+        env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="2")
+        with tempfile.TemporaryDirectory(prefix="valgus-bench-threads-") as tmp:
+            clips_made = make_bench_clips(Path(tmp))
+            if "phone 1080x1920" not in clips_made:
+                print("the phone clips of ../shared/clips are missing: nothing to measure", file=sys.stderr)
+                return 1
+            clip = str(clips_made["phone 1080x1920"]["path"])
+            runs = {"valgus": cpu_by_thread([sys.executable, "-m", "valgus", "analyze", clip, "-o",
+                                             str(Path(tmp) / "out"), "-q", "--no-video"], env)}
+            if a.legacy_python:
+                runs["legacy"] = cpu_by_thread([a.legacy_python, str(LEGACY_LOOP), clip], env)
+        prev["cpu_by_thread"] = {"measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "uptime": _uptime(),
+                                 "clip": "phone 1080x1920 (the whole-process clip)", "runs": runs}
+        print(cpu_by_thread_table(prev["cpu_by_thread"]))
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
+        print(f"written: {_rel(a.out)}")
         return 0
 
     if a.whole_process or a.seams or a.render_options:
