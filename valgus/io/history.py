@@ -31,7 +31,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,17 +186,10 @@ def clip_record(analysis: Any, subject: str, date: str) -> ClipRecord:
                       verdict=res.verdict, legs=tuple(legs), valgus_version=__version__)
 
 
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in _BUSY_CODES
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def _retry_busy(fn: Any, timeout_s: float) -> Any:
+def _retry_busy(fn: Callable[[], None], timeout_s: float) -> None:
     """``fn()``, tried again while SQLite says the database is busy, for up to ``timeout_s``.
 
     SQLite's busy timeout does not cover every lock: switching a new database to WAL while another
@@ -208,8 +201,8 @@ def _retry_busy(fn: Any, timeout_s: float) -> Any:
     while True:
         try:
             return fn()
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() >= deadline:
+        except sqlite3.OperationalError as exc:  # extended codes carry the primary one in the low byte
+            if (exc.sqlite_errorcode & 0xFF) not in _BUSY_CODES or time.monotonic() >= deadline:
                 raise
         time.sleep(random.uniform(0.005, 0.05))
 
