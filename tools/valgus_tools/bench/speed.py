@@ -541,6 +541,18 @@ def whole_process(clips: dict[str, dict[str, Any]], repeat: int, legacy_python: 
             "clips": {k: {"frames": v["frames"], "made_from": v["made_from"]} for k, v in clips.items()}, "runs": runs}
 
 
+def _read_out(path: Path) -> dict[str, Any]:
+    """The results file as written before (each mode merges its part into it), or nothing."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _write_out(path: Path, doc: dict[str, Any], *, say: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
+    if say:
+        print(f"written: {_rel(path)}")
+
+
 def cpu_by_thread(cmd: list[str], env: dict[str, str] | None = None, period_s: float = 0.1) -> dict[str, Any]:
     """Run ``cmd`` and sample ``/proc/<pid>/task/*/stat`` every ``period_s``: each thread's CPU
     seconds (user + system, its last sample before it ended: a thread that lives less than one
@@ -1170,7 +1182,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if a.cpu_by_thread:
-        prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+        prev = _read_out(a.out)
         env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="2")
         with tempfile.TemporaryDirectory(prefix="valgus-bench-threads-") as tmp:
             clips_made = make_bench_clips(Path(tmp))
@@ -1185,13 +1197,11 @@ def main(argv: list[str] | None = None) -> int:
         prev["cpu_by_thread"] = {"measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "uptime": _uptime(),
                                  "clip": "phone 1080x1920 (the whole-process clip)", "runs": runs}
         print(cpu_by_thread_table(prev["cpu_by_thread"]))
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
-        print(f"written: {_rel(a.out)}")
+        _write_out(a.out, prev)
         return 0
 
     if a.whole_process or a.seams or a.render_options:
-        prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+        prev = _read_out(a.out)
         if a.seams:
             rows = []
             for clip in a.clips or seam_clips():
@@ -1226,9 +1236,7 @@ def main(argv: list[str] | None = None) -> int:
             prev["whole_process"] = doc
             print(whole_table(doc))
             print(startup_table(doc))
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
-        print(f"written: {_rel(a.out)}")
+        _write_out(a.out, prev)
         return 0
 
     repeat = 1 if a.quick else max(1, a.repeat)
@@ -1246,14 +1254,12 @@ def main(argv: list[str] | None = None) -> int:
         study = max_side_study(phone, a.max_side_study, spec_base, repeat)
         print(study_table(study, a.max_side_study))
         if a.study_only:  # merged into an existing --out file, replacing rows of the same clip and num_poses
-            prev = json.loads(a.out.read_text(encoding="utf-8")) if a.out.exists() else {}
+            prev = _read_out(a.out)
             new_keys = {(r["clip"], r["num_poses"]) for r in study}
             rows = [r for r in prev.get("max_side_study") or [] if (r["clip"], r["num_poses"]) not in new_keys]
             prev["max_side_study"] = rows + study
             prev.setdefault("settings", {})["max_side_study_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            a.out.parent.mkdir(parents=True, exist_ok=True)
-            a.out.write_text(json.dumps(prev, indent=1, default=float) + "\n", encoding="utf-8")
-            print(f"written: {_rel(a.out)}")
+            _write_out(a.out, prev)
             return 0
     for clip in [] if a.memory_only else clips:
         name = clip.name
@@ -1295,12 +1301,11 @@ def main(argv: list[str] | None = None) -> int:
         "max_side_study": study,
     }
     if a.memory_only and a.out.exists():  # keep the clip measurements of an earlier full run
-        prev = json.loads(a.out.read_text(encoding="utf-8"))
+        prev = _read_out(a.out)
         prev["memory"] = memory
         prev.setdefault("settings", {})["memory_measured"] = doc["created"]
         doc = prev
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(doc, indent=1, default=float) + "\n", encoding="utf-8")
+    _write_out(a.out, doc, say=False)
     if results:
         print(table(results))
     if memory and "peak_rss_10min_mb_measured" in memory:
