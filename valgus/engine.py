@@ -39,7 +39,7 @@ from valgus.causal import LiveScorer
 from valgus.segments import cpu_count, plan_for, run_segments
 from valgus.scoring.results import ClipResult, Finding, RepScore, finding
 from valgus.types import PersonPose, PoseTrack, TrackBuilder, VideoInfo
-from valgus.io.video import DecodeStats, Frame, VideoSource
+from valgus.io.video import POSE_PIXELS, DecodeStats, Frame, VideoSource
 
 log = logging.getLogger(__name__)
 
@@ -353,8 +353,10 @@ def analyze_video(
     limit_malloc_arenas()
     if own:  # MediaPipe's import runs while the video is opened and indexed
         _warm_pose_api()
+    # valgus's own pose model reads RGBA (no row copy: POSE_PIXELS); an estimator given by the
+    # caller gets RGB
     with VideoSource(path, stride=vc.stride, max_fps=vc.max_fps or None, max_side=config.pose.max_side or None,
-                     threads=decode_threads, prefetch=2) as src:
+                     threads=decode_threads, prefetch=2, pixels=POSE_PIXELS if own else "rgb24") as src:
         if on_open is not None:
             on_open(src.info)
         plan = plan_for(path, config, src.info) if own else []

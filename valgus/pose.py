@@ -608,8 +608,10 @@ class MediaPipePose:
     def __call__(
         self, image: np.ndarray, t: float, index: int, size: tuple[int, int] | None = None
     ) -> FramePoses:
-        """Run the model on an RGB frame; ``size`` = (width, height) of the original frame when
-        ``image`` was scaled down for speed (landmarks are returned in original pixels)."""
+        """Run the model on an RGB or RGBA frame (``(H, W, 3)`` or ``(H, W, 4)``: the alpha is
+        ignored, and the landmarks are the same bit for bit); ``size`` = (width, height) of the
+        original frame when ``image`` was scaled down for speed (landmarks are returned in
+        original pixels)."""
         ms = int(round(t * 1000.0))
         if ms <= self._last_ms:  # VIDEO mode needs strictly increasing integer milliseconds
             ms = self._last_ms + 1
@@ -618,7 +620,9 @@ class MediaPipePose:
         # mp.Image ignores row strides: FFmpeg pads rows (e.g. 406 or 1080 px wide RGB rows are
         # aligned to 32 bytes), and a padded view reads as a sheared, garbage picture.
         image = np.ascontiguousarray(image)
-        mp_image = self._api.Image(image_format=self._api.ImageFormat.SRGB, data=image)
+        rgba = image.ndim == 3 and image.shape[2] == 4
+        fmt = self._api.ImageFormat.SRGBA if rgba else self._api.ImageFormat.SRGB
+        mp_image = self._api.Image(image_format=fmt, data=image)
         due = self._check_due(t)
         if self._people is not None and not self._multi and due:
             # the people are counted on a picture at most COUNT_MAX_SIDE px long (every k-th
@@ -626,7 +630,8 @@ class MediaPipePose:
             # more in the counting model
             k = max(1, math.ceil(max(image.shape[:2]) / COUNT_MAX_SIDE))
             last = _normalised_xy(self._last_result)
-            small = np.array(image[::k, ::k]) if k > 1 or last is not None else image
+            # (RGB: the counter sees the picture it saw before RGBA frames, bit for bit)
+            small = np.array(image[::k, ::k, :3]) if k > 1 or last is not None or rgba else image
             box = subject_mask_box(last, small.shape[1], small.shape[0])
             if box is not None:
                 # the subject found in the frame before is covered: anyone the counter still

@@ -259,7 +259,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 source = VideoSource(src.path, stride=vc.stride, max_fps=vc.max_fps or None,
                                      max_side=config.pose.max_side or None, threads=decode_threads,
                                      start=seg.start, end=seg.end, seek_ts=seg.seek_ts, prefetch=0,
-                                     info=src.info)  # the first frame is not decoded again
+                                     pixels=src.pixels, info=src.info)  # the first frame is not decoded again
             est = estimator_for(i)
             feed = _Feed(source, seg.frames, space)
             with space:

@@ -49,6 +49,27 @@ def test_probe_and_frames(make_video, fps, n) -> None:
         assert f.image.shape == (48, 64, 3) and f.image.dtype == np.uint8 and f.image.flags.c_contiguous
 
 
+@pytest.mark.parametrize("width", [64, 1080])
+def test_rgba_is_the_rgb_picture_with_opaque_alpha_and_needs_no_row_copy(make_video, width) -> None:
+    """``pixels="rgba"`` (what the pose model reads): the RGB pixels bit for bit, alpha 255, and a
+    1080-wide frame straight from FFmpeg without padded rows (a 3-byte RGB row of 1080 px is
+    padded to FFmpeg's alignment, a 4-byte one is not)."""
+    path = make_video(width=width, height=48, n=3)
+    rgb, rgba = frames_of(path), frames_of(path, pixels="rgba")
+    assert [f.t for f in rgba] == [f.t for f in rgb]
+    for a, b in zip(rgba, rgb):
+        assert a.image.shape == (48, width, 4) and a.image.flags.c_contiguous
+        np.testing.assert_array_equal(a.image[..., :3], b.image)
+        assert (a.image[..., 3] == 255).all()
+    if width == 1080:
+        import av
+
+        with av.open(str(path)) as c:
+            fr = next(c.decode(video=0))
+            assert not fr.to_ndarray(format="rgb24").flags.c_contiguous  # why RGB needed a copy
+            assert fr.to_ndarray(format="rgba").flags.c_contiguous  # handed to MediaPipe as it is
+
+
 def test_frames_come_in_order_with_their_content(make_video) -> None:
     frames = frames_of(make_video())
     levels = [grey(f.image) for f in frames]

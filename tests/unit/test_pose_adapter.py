@@ -244,11 +244,14 @@ class _FakeLandmarker:
 class _FakeMP:
     class ImageFormat:
         SRGB = "srgb"
+        SRGBA = "srgba"
 
     class Image:
         def __init__(self, image_format, data) -> None:
             assert data.flags.c_contiguous  # mp.Image ignores numpy strides
+            assert data.shape[2] == {"srgb": 3, "srgba": 4}[image_format]
             self.data = data
+            self.format = image_format
 
 
 class _TimedChecker:
@@ -470,6 +473,31 @@ def test_estimator_passes_a_contiguous_copy_of_a_strided_frame() -> None:
     est(padded, 0.0, 0)
     sent = est._landmarker.calls[0][0].data
     np.testing.assert_array_equal(sent, padded)
+
+
+def test_an_rgba_frame_goes_to_the_model_as_srgba_and_to_the_people_counter_as_rgb() -> None:
+    """The engine feeds RGBA (valgus.io.video.POSE_PIXELS): the model gets it whole, as SRGBA;
+    the people counter the same RGB picture it gets from an RGB frame (alpha dropped)."""
+    one, _ = _one_and_two()
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[:, :8] = (200, 100, 50)
+    rgba = np.dstack([rgb, np.full((48, 64), 255, np.uint8)])
+    sent = {}
+    for name, img in (("rgb", rgb), ("rgba", rgba)):
+        checker = _FakeLandmarker(one)
+        est = _fake_estimator(one, checker=checker)
+        for i in range(2):
+            est(img, i * 1.0, i)  # a check on both frames (1 s apart): the second one masked
+        sent[name] = (est._landmarker.calls[0][0], [im.data for im, _ in checker.calls])
+    model_rgb, counted_rgb = sent["rgb"]
+    model_rgba, counted_rgba = sent["rgba"]
+    assert (model_rgb.format, model_rgba.format) == ("srgb", "srgba")
+    np.testing.assert_array_equal(model_rgba.data, rgba)
+    assert len(counted_rgba) == len(counted_rgb) == 2
+    for a, b in zip(counted_rgba, counted_rgb):
+        assert a.shape == (48, 64, 3)
+        np.testing.assert_array_equal(a, b)
+    assert rgba[..., :3].max() == 200 and (rgba[..., 3] == 255).all()  # the caller's frame is never painted
 
 
 def test_quiet_native_stderr_silences_fd2_and_restores_it(tmp_path, capfd):

@@ -48,6 +48,15 @@ SCALER_THREADS = 1
 spent about twice the CPU on a 1080x1920 phone frame (4.3-5.2 ms against 2.1-2.4 ms, same pixels
 bit for bit) and the decoders already run in their own threads beside the pose model."""
 
+POSE_PIXELS = "rgba"
+"""The pixels valgus's own pose model is fed (session 9). RGB with an alpha byte: a 4-byte pixel
+makes a 1080- or 720-wide row (4320 or 2880 bytes) a multiple of FFmpeg's 32-byte row alignment,
+so the frame comes out contiguous and is handed to MediaPipe as it is, where a 3-byte RGB row
+(3240 bytes in a 3264-byte stride) had to be copied row by row first (``mediapipe.Image`` ignores
+strides). MediaPipe reads it as SRGBA and drops the alpha: the landmarks are the RGB ones bit for
+bit (``tests/integration/test_pose_pixels.py``). Converting to RGBA costs ~0.2 ms more than RGB and the
+copy it saves ~1 ms per 1080x1920 frame; the frames held at once are a third larger."""
+
 ONE_THREAD_MAX_PIXELS = 1920 * 1088
 """Automatic decoder threads: one thread up to 1080p, FFmpeg's choice above. Decoding runs in its
 own thread ahead of the pose model, and one FFmpeg thread keeps ahead of it up to 1080p (phone
@@ -78,7 +87,8 @@ class VideoSource:
         deblock: False skips H.264/HEVC's in-loop deblocking filter while decoding (about a
             quarter less decoding CPU; faint block edges in the picture): for pictures a person
             looks at (annotated.mp4), never for the pose model's input.
-        pixels: ``"rgb24"`` (what the pose model reads) or ``"i420"``: planar YUV 4:2:0 in
+        pixels: ``"rgb24"``; ``"rgba"``: the same RGB with a fourth byte per pixel (alpha 255),
+            what valgus's own pose model reads (:data:`POSE_PIXELS`: see there); or ``"i420"``: planar YUV 4:2:0 in
             limited range as one ``(H * 3 / 2, W)`` array (Y, then U, then V; even sizes), what
             an H.264 encoder takes and OpenCV converts (``COLOR_YUV2RGB_I420``). FFmpeg's scaler
             makes I420 from a phone clip's full-range YUV in about half the CPU time of RGB.
@@ -124,8 +134,8 @@ class VideoSource:
     ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
-        if pixels not in ("rgb24", "i420"):
-            raise ValueError(f"pixels must be 'rgb24' or 'i420', got {pixels!r}")
+        if pixels not in ("rgb24", "rgba", "i420"):
+            raise ValueError(f"pixels must be 'rgb24', 'rgba' or 'i420', got {pixels!r}")
         self.pixels = pixels
         if max_fps is not None and max_fps <= 0:
             raise ValueError(f"max_fps must be > 0, got {max_fps}")
@@ -335,10 +345,10 @@ class VideoSource:
                 yield Frame(n, t, self._i420(fr))
                 continue
             if self._out_size is not None:
-                img = fr.to_ndarray(format="rgb24", width=self._out_size[0], height=self._out_size[1],
+                img = fr.to_ndarray(format=self.pixels, width=self._out_size[0], height=self._out_size[1],
                                     threads=SCALER_THREADS)
             else:
-                img = fr.to_ndarray(format="rgb24", threads=SCALER_THREADS)
+                img = fr.to_ndarray(format=self.pixels, threads=SCALER_THREADS)
             yield Frame(n, t, _upright(img, self.info.rotation))
         if self.start is not None and not self._reached_start and self._seek_again("decoded nothing of the segment"):
             # the seek landed past every decodable frame of the segment (e.g. on a frame that is
