@@ -25,7 +25,7 @@ def _landmarks(path: Path, pixels: str, frames: int) -> list[np.ndarray]:
     out = []
     with open_estimator(Config()) as est, VideoSource(path, prefetch=0, pixels=pixels) as src:
         for fr, _ in zip(src, range(frames)):
-            assert fr.image.shape[2] == len(pixels.replace("24", ""))
+            assert fr.image.shape[2] == {"rgb24": 3, "rgba": 4}[pixels]
             poses = est(fr.image, fr.t, fr.index)
             out.append(np.concatenate([np.r_[p.xy.ravel(), p.visibility, p.presence, p.world.ravel()]
                                        for p in poses.people]) if poses.people else np.empty(0))

@@ -196,6 +196,7 @@ def test_segments_start_at_most_threads_ahead_of_the_session(tmp_path, monkeypat
     for seg, n in started:
         assert n >= (seg - 2) * 50, (seg, n)  # segments seg-2 and before were fed before seg started
 
+
 def test_the_clips_own_source_is_closed_when_its_segment_is_done(tmp_path, monkeypatch) -> None:
     """The source ``analyze_video`` opened decodes the first segment; its decoder's frame pool
     (~18 MB at 1080x1920) is given back when that segment is done, not at the end of the clip."""

@@ -49,7 +49,7 @@ spent about twice the CPU on a 1080x1920 phone frame (4.3-5.2 ms against 2.1-2.4
 bit for bit) and the decoders already run in their own threads beside the pose model."""
 
 POSE_PIXELS = "rgba"
-"""The pixels valgus's own pose model is fed (session 9). RGB with an alpha byte: a 4-byte pixel
+"""The pixels valgus's own pose model is fed: RGB with an alpha byte: a 4-byte pixel
 makes a 1080- or 720-wide row (4320 or 2880 bytes) a multiple of FFmpeg's 32-byte row alignment,
 so the frame comes out contiguous and is handed to MediaPipe as it is, where a 3-byte RGB row
 (3240 bytes in a 3264-byte stride) had to be copied row by row first (``mediapipe.Image`` ignores
