@@ -134,6 +134,15 @@ _DONE = object()  # the end of a worker's results in its queue
 _AHEAD = 1
 
 
+def _spare_core(running: int, cores: int) -> bool:
+    """Whether the decoding helper of :func:`run_segments` may decode ahead: only while fewer
+    segments run (each worker decoding its own) than there are cores. On two cores with two
+    segments running, a helper decoding ahead beside them made the phone clip ~6 % slower
+    (whole process, 10 alternating pairs: docs/speed.md, item 17); with one segment left, it
+    gives that segment's decoding the core its finished worker left."""
+    return running < cores
+
+
 class _Feed:
     """A segment's decoded frames, decoded by the thread that runs its pose model or, up to
     :data:`_AHEAD` frames ahead of it, by the decoding helper of :func:`run_segments`. One
@@ -208,7 +217,8 @@ class _WorkerRun:
 
 def run_segments(session: _Session, src: VideoSource, plan: list[Segment], config: Config, threads: int, *,
                  open_estimator: Callable[..., PoseEstimator], allow_download: bool,
-                 decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None) -> DecodeStats:
+                 decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None,
+                 cores: int | None = None) -> DecodeStats:
     """Run the pose model over ``plan``: ``threads`` workers take the segments in order, the next
     one free taking the next segment, each segment with its own decoder (``src`` for the first;
     the others seek to their keyframe) and a fresh estimator (MediaPipe's calls release the GIL).
@@ -216,11 +226,14 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     those before it are in), so subject selection runs over the whole clip as in one pass, and
     at most about ``threads + 1`` segments' results wait in memory whatever the clip's length.
     Every segment is decoded and analysed the same way whatever the number of threads, so the
-    result does not depend on it. One more thread decodes frames ahead for the running segment
-    with the most frames left (:class:`_Feed`): on two cores, two segments' pose models and their
-    decoding share the cores evenly and end together, and the last segment running gets a
-    second core for its decoding (before, the first segment had its own decoding thread and
-    ended ~4 s before the second on a 20-s phone clip, which then ran on one core).
+    result does not depend on it. Each worker decodes its own segment; one more thread decodes
+    frames ahead for the running segment with the most frames left (:class:`_Feed`) only while
+    fewer segments run than there are ``cores`` (:func:`_spare_core`; None = this machine's):
+    at the end of a clip, or while a worker makes its next segment's model, the core left free
+    decodes for the segment still running, so the last segment does not run on one core
+    (the first segment once had a decoding thread of its own and ended ~4 s before the second
+    on a 20-s phone clip). While every core runs a segment it stays idle: a third busy thread on
+    two cores only took turns with the pose models (docs/speed.md, item 17).
     ``people``: one people counter for every segment's estimator (stateless, so its answers do
     not depend on which thread asks first). Returns the joined decoding statistics."""
     info = session.info
@@ -285,6 +298,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
         finally:
             with space:
                 feed_of = feeds.pop(i, None)
+                space.notify()  # a core may be spare now: the helper looks again
             if feed_of is not None:
                 feed_of.close()  # waits for a frame the helper is decoding from its source
             try:
@@ -310,10 +324,12 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 state["next"] += 1
             run_one(i)
 
+    n_cores = cpu_count() if cores is None else max(1, cores)
+
     def decode_ahead() -> None:
         while not stop.is_set() and not ended.is_set():
             with space:
-                running = sorted(feeds.values(), key=lambda f: -f.left)
+                running = sorted(feeds.values(), key=lambda f: -f.left) if _spare_core(len(feeds), n_cores) else []
             if not any(f.help() for f in running):
                 with space:
                     space.wait(0.05)

@@ -170,6 +170,62 @@ def test_parallel_segments_give_the_result_of_one_thread(tmp_path, monkeypatch) 
 
 
 
+@pytest.mark.parametrize("cores", [2, 3])
+def test_the_decoding_helper_waits_while_every_core_runs_a_segment(tmp_path, monkeypatch, cores) -> None:
+    """valgus.segments.run_segments: with two segments running on two cores, the decoding helper
+    decodes nothing ahead (beside them it only took turns with the pose models); once the first
+    segment is done, it decodes ahead for the one still running; with a core to spare it
+    decodes ahead beside both. The frames are the same whoever decodes them."""
+    import time
+
+    import valgus.engine as engine
+    import valgus.segments as segments
+
+    clip = write_gop_video(tmp_path / "long.mp4", n=200, gop=25)  # 20 s at 10 fps
+
+    class Slow(HistoryEstimator):
+        """Slower than decoding (the helper has time to decode ahead); twice as slow on the
+        second segment, so that it runs alone at the end."""
+
+        def __init__(self, schedule) -> None:
+            super().__init__(schedule)
+            self.wait = 0.002 if schedule is None or schedule.prev_t is None else 0.004
+
+        def __call__(self, *a, **k):
+            time.sleep(self.wait)
+            return super().__call__(*a, **k)
+
+    monkeypatch.setattr(engine, "open_estimator", lambda config, allow_download=False, schedule=None, people=None:
+                        Slow(schedule))
+    monkeypatch.setattr(segments, "cpu_count", lambda: cores)
+    asked: list[tuple[int, bool]] = []  # (segments running, may the helper decode), in the helper's thread
+    spare = segments._spare_core
+
+    def asking(running: int, n: int) -> bool:
+        asked.append((running, spare(running, n)))
+        return asked[-1][1]
+
+    helped: list[tuple[int, bool]] = []  # the decision each frame decoded ahead was made under
+    help_ = segments._Feed.help
+
+    def counting(self) -> bool:
+        ok = help_(self)
+        if ok:
+            helped.append(asked[-1])
+        return ok
+
+    monkeypatch.setattr(segments, "_spare_core", asking)
+    monkeypatch.setattr(segments._Feed, "help", counting)
+    a = engine.analyze_video(clip, override(Config(), "pose", segment_s=10.0), threads=2)  # two segments of 100
+    assert a.timings["segments"] == 2 and a.n_frames == 200 and list(a.metrics["frame"]) == list(range(200))
+    assert helped and all(ok for _, ok in helped)
+    if cores == 2:
+        assert (2, False) in asked  # held back while both segments ran...
+        assert all(running < 2 for running, _ in helped)  # ...and decoding for the second one alone
+    else:
+        assert any(running == 2 for running, _ in helped)  # the third core decodes beside both
+
+
 def test_segments_start_at_most_threads_ahead_of_the_session(tmp_path, monkeypatch) -> None:
     """Memory stays flat over a long clip: a segment starts only when the segments more than
     ``threads`` before it are already in the session (their results are not kept twice)."""
