@@ -217,8 +217,7 @@ class _WorkerRun:
 
 def run_segments(session: _Session, src: VideoSource, plan: list[Segment], config: Config, threads: int, *,
                  open_estimator: Callable[..., PoseEstimator], allow_download: bool,
-                 decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None,
-                 cores: int | None = None) -> DecodeStats:
+                 decode_threads: int | None, bar: object | None, people: PeopleChecker | None = None) -> DecodeStats:
     """Run the pose model over ``plan``: ``threads`` workers take the segments in order, the next
     one free taking the next segment, each segment with its own decoder (``src`` for the first;
     the others seek to their keyframe) and a fresh estimator (MediaPipe's calls release the GIL).
@@ -228,7 +227,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
     Every segment is decoded and analysed the same way whatever the number of threads, so the
     result does not depend on it. Each worker decodes its own segment; one more thread decodes
     frames ahead for the running segment with the most frames left (:class:`_Feed`) only while
-    fewer segments run than there are ``cores`` (:func:`_spare_core`; None = this machine's):
+    fewer segments run than this machine has cores (:func:`_spare_core`):
     at the end of a clip, or while a worker makes its next segment's model, the core left free
     decodes for the segment still running, so the last segment does not run on one core
     (the first segment once had a decoding thread of its own and ended ~4 s before the second
@@ -324,7 +323,7 @@ def run_segments(session: _Session, src: VideoSource, plan: list[Segment], confi
                 state["next"] += 1
             run_one(i)
 
-    n_cores = cpu_count() if cores is None else max(1, cores)
+    n_cores = cpu_count()
 
     def decode_ahead() -> None:
         while not stop.is_set() and not ended.is_set():
